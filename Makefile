@@ -1,0 +1,68 @@
+# eventstore -- an event store inside SQLite, as a loadable extension.
+#
+#   make            build eventstore.so
+#   make test       every test (installs what is missing first)
+#   make demo       the tutorial in the sqlite3 shell
+#   make asan       the test suite under AddressSanitizer + UBSan
+#   make valgrind   the test suite under valgrind memcheck
+#   make clean
+
+CC      ?= cc
+CFLAGS  ?= -O2
+WARN     = -Wall -Wextra
+SQLITE3 ?= sqlite3
+TCLSH   ?= tclsh
+
+EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c \
+           ext/append.c ext/functions.c ext/verify.c ext/event_parse.c \
+           ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
+           vtab/plan.c vtab/event_vtab.c
+EXT_HDR  = ext/es_internal.h vtab/plan.h
+LIBS     = -luuid
+
+all: eventstore.so
+
+eventstore.so: $(EXT_SRC) $(EXT_HDR)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
+
+# The same sources with test-only hooks (es_test_rows_visited()).
+build/testing/eventstore.so: $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build/testing
+	$(CC) $(CFLAGS) $(WARN) -DES_TESTING -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
+
+# The same sources linked into a program with -DSQLITE_CORE.
+build/static_link: test/static_link.c $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build
+	$(CC) $(CFLAGS) $(WARN) -DSQLITE_CORE -o $@ test/static_link.c $(EXT_SRC) -lsqlite3 $(LIBS)
+
+deps:
+	@tool/deps.sh
+
+test: deps eventstore.so build/testing/eventstore.so build/static_link
+	@$(TCLSH) test/all.tcl
+
+demo: deps eventstore.so
+	$(SQLITE3) :memory: -cmd '.load ./eventstore' < sql/tutorial.sql
+
+# The suite under sanitizers.  tclsh itself is not instrumented, so the
+# runtime is preloaded.
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=undefined
+build/asan/eventstore.so: $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build/asan
+	gcc $(ASAN_FLAGS) $(WARN) -DES_TESTING -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
+
+asan: deps build/asan/eventstore.so build/static_link
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ES_EXTENSION=build/asan/eventstore.so ES_TESTING_EXTENSION=build/asan/eventstore.so \
+	$(TCLSH) test/all.tcl
+
+valgrind: deps eventstore.so build/testing/eventstore.so build/static_link
+	ES_VALGRIND=1 $(TCLSH) test/all.tcl
+
+clean:
+	rm -rf eventstore.so build
+
+.PHONY: all deps test demo asan valgrind clean

@@ -1,0 +1,178 @@
+/*
+** conn.c -- the per-connection state of the extension.
+**
+** One EsConn is made for each connection the extension is loaded into.
+** It holds the internal statements, prepared once and reused for every
+** call (preparing costs more than most appends), and the virtual tables'
+** statement cache.
+**
+** Closing.  sqlite3_close() refuses to close a connection that still has
+** prepared statements, and it destroys function user data only after that
+** check, so a cache owned by a function would keep the connection open
+** forever.  The one callback SQLite makes before that check is xDisconnect
+** of the virtual tables, eponymous ones included.  So before the first
+** statement is cached, esConnPin() makes sure an eponymous instance of
+** event_all exists (preparing a statement that names it creates one that
+** lives until the connection closes); its xDisconnect finalizes the cache.
+**
+** The EsConn itself is reference counted: every function and module
+** registration holds one reference and releases it in its destructor.
+*/
+#include "es_internal.h"
+
+EsConn *esConnNew(sqlite3 *db){
+  EsConn *p = sqlite3_malloc(sizeof(EsConn));
+  if( p==0 ) return 0;
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+  p->nRef = 1;
+  p->iCheckedCookie = -1;
+  return p;
+}
+
+void esConnRef(EsConn *p){
+  p->nRef++;
+}
+
+void esConnUnref(void *pArg){
+  EsConn *p = (EsConn*)pArg;
+  if( p==0 ) return;
+  if( --p->nRef>0 ) return;
+  esConnFinalizeAll(p);
+  sqlite3_free(p);
+}
+
+/* Finalize every cached statement.  Safe to call more than once. */
+void esConnFinalizeAll(EsConn *p){
+  int i;
+  EsQuery *pQ, *pNext;
+  for(i=0; i<ES_STMT_COUNT; i++){
+    sqlite3_finalize(p->aStmt[i]);
+    p->aStmt[i] = 0;
+  }
+  for(pQ=p->pQuery; pQ; pQ=pNext){
+    pNext = pQ->pNext;
+    if( pQ->inUse ){
+      /* Still owned by an open cursor: the cursor frees it on close. */
+      pQ->pNext = 0;
+      pQ->inUse = 2;
+      continue;
+    }
+    sqlite3_finalize(pQ->pStmt);
+    sqlite3_free(pQ->zSql);
+    sqlite3_free(pQ);
+  }
+  p->pQuery = 0;
+  p->nQuery = 0;
+  p->bPinned = 0;
+  p->iCheckedCookie = -1;
+}
+
+/*
+** Make sure an eponymous event_all instance exists, so that its
+** xDisconnect will finalize the cache before sqlite3_close() checks for
+** open statements.  Preparing (not running) a statement that names the
+** table is enough.
+*/
+int esConnPin(EsConn *p){
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  if( p->bPinned ) return SQLITE_OK;
+  rc = sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.event_all", -1, &pStmt, 0);
+  sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK ) p->bPinned = 1;
+  return rc;
+}
+
+/* The cached statement eStmt, prepared on first use. */
+int esConnStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
+  int rc;
+  if( p->aStmt[eStmt] ){
+    *pp = p->aStmt[eStmt];
+    return SQLITE_OK;
+  }
+  rc = esConnPin(p);
+  if( rc!=SQLITE_OK ) return rc;
+  rc = sqlite3_prepare_v3(p->db, esStmtSql[eStmt], -1,
+                          SQLITE_PREPARE_PERSISTENT, &p->aStmt[eStmt], 0);
+  *pp = p->aStmt[eStmt];
+  return rc;
+}
+
+/* How many idle virtual-table statements to keep. */
+#define ES_QUERY_CACHE_MAX 32
+
+/*
+** A statement for the SQL text zSql, for a virtual-table cursor: an idle
+** cached one if there is one, else a new one (added to the cache).  The
+** statement is marked in use until esConnQueryRelease().
+*/
+int esConnQuery(EsConn *p, const char *zSql, EsQuery **pp){
+  EsQuery *pQ;
+  int rc;
+  *pp = 0;
+  for(pQ=p->pQuery; pQ; pQ=pQ->pNext){
+    if( !pQ->inUse && strcmp(pQ->zSql, zSql)==0 ){
+      pQ->inUse = 1;
+      *pp = pQ;
+      return SQLITE_OK;
+    }
+  }
+  rc = esConnPin(p);
+  if( rc!=SQLITE_OK ) return rc;
+  pQ = sqlite3_malloc(sizeof(EsQuery));
+  if( pQ==0 ) return SQLITE_NOMEM;
+  memset(pQ, 0, sizeof(*pQ));
+  pQ->zSql = sqlite3_mprintf("%s", zSql);
+  if( pQ->zSql==0 ){
+    sqlite3_free(pQ);
+    return SQLITE_NOMEM;
+  }
+  rc = sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
+                          &pQ->pStmt, 0);
+  if( rc!=SQLITE_OK ){
+    sqlite3_finalize(pQ->pStmt);
+    sqlite3_free(pQ->zSql);
+    sqlite3_free(pQ);
+    return rc;
+  }
+  pQ->inUse = 1;
+  /* Evict idle entries beyond the cache size (the list is newest first). */
+  pQ->pNext = p->pQuery;
+  p->pQuery = pQ;
+  p->nQuery++;
+  if( p->nQuery>ES_QUERY_CACHE_MAX ){
+    EsQuery **pp2 = &p->pQuery;
+    int n = 0;
+    while( *pp2 ){
+      EsQuery *pCur = *pp2;
+      if( ++n>ES_QUERY_CACHE_MAX && !pCur->inUse ){
+        *pp2 = pCur->pNext;
+        sqlite3_finalize(pCur->pStmt);
+        sqlite3_free(pCur->zSql);
+        sqlite3_free(pCur);
+        p->nQuery--;
+      }else{
+        pp2 = &pCur->pNext;
+      }
+    }
+  }
+  *pp = pQ;
+  return SQLITE_OK;
+}
+
+/* A cursor is done with its statement: reset it and return it. */
+void esConnQueryRelease(EsConn *p, EsQuery *pQ){
+  (void)p;
+  if( pQ==0 ) return;
+  sqlite3_reset(pQ->pStmt);
+  sqlite3_clear_bindings(pQ->pStmt);
+  if( pQ->inUse==2 ){
+    /* The cache was flushed while the cursor was open. */
+    sqlite3_finalize(pQ->pStmt);
+    sqlite3_free(pQ->zSql);
+    sqlite3_free(pQ);
+    return;
+  }
+  pQ->inUse = 0;
+}

@@ -1,0 +1,294 @@
+/*
+** schema.c -- the storage schema: creating it, recognising it, clearing it.
+**
+** The schema is created by es_init() or by the first es_append(), never
+** at load time (loading must not write).  It carries its own version in
+** es_meta, not in PRAGMA user_version, which belongs to the application.
+**
+** Indexes, and the query of API.md that each one serves:
+**   es_events_stream (stream_key, stream_position) UNIQUE
+**       event_stream reads, the version check, no two events at one place
+**   es_events_event_id (event_id) UNIQUE
+**       idempotency of es_append, es_event_exists(), WHERE event_id = ?
+**   es_events_event_type (event_type)       WHERE event_type = ? / IN (...)
+**   es_events_aggregate_type (aggregate_type)
+**       get_events_by_type: WHERE aggregate_type = ?
+**   es_events_tenant (tenant_id) WHERE tenant_id IS NOT NULL
+**       read_all with a tenant filter; partial, so events without a tenant
+**       cost nothing to index
+**   es_events_occurred_at (occurred_at)     occurred_at ranges
+**   es_events_stored_at (stored_at)         stored_at ranges
+** Every secondary index ends with the rowid, so rows that share a key
+** come out in global order: "event_type = ? ORDER BY global_position"
+** needs no sort.
+**
+** Immutability: BEFORE UPDATE / BEFORE DELETE triggers on every es_*
+** table raise an error.  es_clear() (test databases only) drops the tables
+** and creates them again.
+**
+** A database can be hostile: a trigger added to es_events would run with
+** every append.  esSchemaCheck() compares the schema with what this file
+** creates and refuses to write to anything else.
+*/
+#include "es_internal.h"
+
+typedef struct EsSchemaObject EsSchemaObject;
+struct EsSchemaObject {
+  const char *zType;     /* sqlite_schema.type */
+  const char *zName;     /* object name */
+  const char *zTable;    /* sqlite_schema.tbl_name */
+  const char *zCreate;   /* "TABLE", "INDEX", "UNIQUE INDEX", "TRIGGER" */
+  const char *zBody;     /* what follows the name in the CREATE statement */
+};
+
+#define ES_IMMUTABLE(T, WHAT) \
+  { "trigger", T "_no_update", T, "TRIGGER", \
+    " BEFORE UPDATE ON " T " BEGIN SELECT RAISE(ABORT, 'eventstore: " T \
+    " is append-only: stored " WHAT " cannot be updated'); END" }, \
+  { "trigger", T "_no_delete", T, "TRIGGER", \
+    " BEFORE DELETE ON " T " BEGIN SELECT RAISE(ABORT, 'eventstore: " T \
+    " is append-only: stored " WHAT " cannot be deleted'); END" }
+
+static const EsSchemaObject aObject[] = {
+  { "table", "es_meta", "es_meta", "TABLE",
+    "(key TEXT PRIMARY KEY NOT NULL, value NOT NULL) WITHOUT ROWID" },
+  { "table", "es_streams", "es_streams", "TABLE",
+    "(stream_key INTEGER PRIMARY KEY, aggregate_id TEXT NOT NULL,"
+    " aggregate_type TEXT NOT NULL, UNIQUE(aggregate_id, aggregate_type))" },
+  { "table", "es_events", "es_events", "TABLE",
+    "(global_position INTEGER PRIMARY KEY, stream_key INTEGER NOT NULL,"
+    " stream_position INTEGER NOT NULL, aggregate_id TEXT NOT NULL,"
+    " aggregate_type TEXT NOT NULL, event_id BLOB NOT NULL,"
+    " event_type TEXT NOT NULL, event_version INTEGER NOT NULL,"
+    " tenant_id TEXT, actor_id TEXT, correlation_id BLOB, causation_id BLOB,"
+    " occurred_at INTEGER NOT NULL, stored_at INTEGER NOT NULL,"
+    " data TEXT NOT NULL, metadata TEXT NOT NULL)" },
+  { "index", "es_events_stream", "es_events", "UNIQUE INDEX",
+    " ON es_events(stream_key, stream_position)" },
+  { "index", "es_events_event_id", "es_events", "UNIQUE INDEX",
+    " ON es_events(event_id)" },
+  { "index", "es_events_event_type", "es_events", "INDEX",
+    " ON es_events(event_type)" },
+  { "index", "es_events_aggregate_type", "es_events", "INDEX",
+    " ON es_events(aggregate_type)" },
+  { "index", "es_events_tenant", "es_events", "INDEX",
+    " ON es_events(tenant_id) WHERE tenant_id IS NOT NULL" },
+  { "index", "es_events_occurred_at", "es_events", "INDEX",
+    " ON es_events(occurred_at)" },
+  { "index", "es_events_stored_at", "es_events", "INDEX",
+    " ON es_events(stored_at)" },
+  ES_IMMUTABLE("es_events", "events"),
+  ES_IMMUTABLE("es_streams", "streams"),
+  ES_IMMUTABLE("es_meta", "metadata"),
+};
+#define N_OBJECT ((int)(sizeof(aObject)/sizeof(aObject[0])))
+
+/* How many of the three es_* tables exist in main. */
+static int countTables(EsConn *p, int *pn){
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(p->db,
+      "SELECT count(*) FROM main.sqlite_schema WHERE type='table'"
+      " AND name IN ('es_meta','es_streams','es_events')", -1, &pStmt, 0);
+  *pn = 0;
+  if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+    *pn = sqlite3_column_int(pStmt, 0);
+  }
+  rc = sqlite3_finalize(pStmt);
+  return rc;
+}
+
+int esSchemaExists(EsConn *p, int *pbExists){
+  int n, rc = countTables(p, &n);
+  *pbExists = n>0;
+  return rc;
+}
+
+/*
+** True if rc, from preparing or running an internal statement, means only
+** that the store has no schema yet: readers then see an empty store.
+*/
+int esSchemaIsMissingError(EsConn *p, int rc){
+  int n = 0;
+  if( rc!=SQLITE_ERROR ) return 0;
+  if( countTables(p, &n)!=SQLITE_OK ) return 0;
+  return n==0;
+}
+
+static char *objectSql(const EsSchemaObject *pObj, int bQualified){
+  return sqlite3_mprintf("CREATE %s %s%s%s", pObj->zCreate,
+                         bQualified ? "main." : "", pObj->zName, pObj->zBody);
+}
+
+/* The first error of a failed statement, as an owned message. */
+static char *dbError(EsConn *p){
+  return sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+}
+
+static int readSchemaVersion(EsConn *p, i64 *piVersion, char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(p->db,
+      "SELECT value FROM main.es_meta WHERE key='schema_version'", -1,
+      &pStmt, 0);
+  *piVersion = 0;
+  if( rc!=SQLITE_OK ){
+    *pzErr = dbError(p);
+    return rc;
+  }
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW && sqlite3_column_type(pStmt, 0)==SQLITE_INTEGER ){
+    *piVersion = sqlite3_column_int64(pStmt, 0);
+    rc = SQLITE_OK;
+  }else if( rc==SQLITE_ROW || rc==SQLITE_DONE ){
+    *pzErr = sqlite3_mprintf("es_meta has no valid schema_version row:"
+                             " this is not an eventstore database");
+    rc = SQLITE_ERROR;
+  }else{
+    *pzErr = dbError(p);
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
+/*
+** Compare the schema in main with the one this file creates.  Extra
+** indexes on the es_* tables are allowed (they cannot write); anything
+** else that differs is an error that names the object.
+*/
+int esSchemaCheck(EsConn *p, char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  int aSeen[N_OBJECT];
+  int rc, i;
+  i64 iVersion;
+
+  memset(aSeen, 0, sizeof(aSeen));
+  rc = sqlite3_prepare_v2(p->db,
+      "SELECT type, name, tbl_name, sql FROM main.sqlite_schema"
+      " WHERE tbl_name IN ('es_meta','es_streams','es_events')"
+      "    OR name IN ('es_meta','es_streams','es_events')"
+      "    OR name GLOB 'es_events_*' OR name GLOB 'es_streams_*'"
+      "    OR name GLOB 'es_meta_*'", -1, &pStmt, 0);
+  if( rc!=SQLITE_OK ){
+    *pzErr = dbError(p);
+    return rc;
+  }
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    const char *zType = (const char*)sqlite3_column_text(pStmt, 0);
+    const char *zName = (const char*)sqlite3_column_text(pStmt, 1);
+    const char *zTbl = (const char*)sqlite3_column_text(pStmt, 2);
+    const char *zSql = (const char*)sqlite3_column_text(pStmt, 3);
+    int bKnown = 0;
+    if( zType==0 || zName==0 || zTbl==0 ) continue;
+    for(i=0; i<N_OBJECT; i++){
+      char *zWant;
+      int bSame;
+      if( strcmp(aObject[i].zName, zName)!=0 ) continue;
+      bKnown = 1;
+      zWant = objectSql(&aObject[i], 0);
+      if( zWant==0 ){ rc = SQLITE_NOMEM; break; }
+      bSame = strcmp(aObject[i].zType, zType)==0
+           && strcmp(aObject[i].zTable, zTbl)==0
+           && zSql && strcmp(zWant, zSql)==0;
+      sqlite3_free(zWant);
+      if( !bSame ){
+        *pzErr = sqlite3_mprintf("the %s %s does not have the shape eventstore"
+            " %d creates: this database was changed by something else, so"
+            " eventstore will not write to it", zType, zName,
+            ES_SCHEMA_VERSION);
+        rc = SQLITE_ERROR;
+      }else{
+        aSeen[i] = 1;
+      }
+      break;
+    }
+    if( rc!=SQLITE_ROW ) break;
+    if( bKnown ) continue;
+    if( strncmp(zName, "sqlite_autoindex_", 17)==0 ) continue;
+    if( strcmp(zType, "index")==0 && zSql ) continue;   /* a user's index */
+    *pzErr = sqlite3_mprintf("the %s %s on %s was not created by eventstore;"
+        " eventstore will not write to a store with a foreign %s (drop it"
+        " first)", zType, zName, zTbl, zType);
+    rc = SQLITE_ERROR;
+    break;
+  }
+  sqlite3_finalize(pStmt);
+  if( rc==SQLITE_NOMEM ) return rc;
+  if( rc!=SQLITE_DONE ){
+    if( *pzErr==0 ) *pzErr = dbError(p);
+    return rc==SQLITE_ROW ? SQLITE_ERROR : rc;
+  }
+  for(i=0; i<N_OBJECT; i++){
+    if( !aSeen[i] ){
+      *pzErr = sqlite3_mprintf("the store's %s %s is missing: this database"
+          " was changed by something else, so eventstore will not write to"
+          " it", aObject[i].zType, aObject[i].zName);
+      return SQLITE_ERROR;
+    }
+  }
+  rc = readSchemaVersion(p, &iVersion, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  if( iVersion>ES_SCHEMA_VERSION ){
+    *pzErr = sqlite3_mprintf("the store's schema version is %lld, newer than"
+        " this build of eventstore understands (%d): upgrade eventstore",
+        iVersion, ES_SCHEMA_VERSION);
+    return SQLITE_ERROR;
+  }
+  if( iVersion<1 ){
+    *pzErr = sqlite3_mprintf("the store's schema version %lld is not valid",
+                             iVersion);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/*
+** Create the schema if there is none; check it if there is one.  Must be
+** called with the write lock held (inside the caller's write scope).
+*/
+int esSchemaCreate(EsConn *p, char **pzErr){
+  int n, i, rc;
+  rc = countTables(p, &n);
+  if( rc!=SQLITE_OK ){
+    *pzErr = dbError(p);
+    return rc;
+  }
+  if( n>0 ) return esSchemaCheck(p, pzErr);
+  for(i=0; i<N_OBJECT && rc==SQLITE_OK; i++){
+    char *zSql = objectSql(&aObject[i], 1);
+    if( zSql==0 ) return SQLITE_NOMEM;
+    rc = sqlite3_exec(p->db, zSql, 0, 0, 0);
+    sqlite3_free(zSql);
+  }
+  if( rc==SQLITE_OK ){
+    char *zSql = sqlite3_mprintf("INSERT INTO main.es_meta(key,value)"
+                                 " VALUES('schema_version',%d)",
+                                 ES_SCHEMA_VERSION);
+    if( zSql==0 ) return SQLITE_NOMEM;
+    rc = sqlite3_exec(p->db, zSql, 0, 0, 0);
+    sqlite3_free(zSql);
+  }
+  if( rc!=SQLITE_OK ) *pzErr = dbError(p);
+  return rc;
+}
+
+/*
+** es_clear(): drop the store and create it again, so global positions
+** start over.  The caller has checked that main is an in-memory or
+** temporary database.
+*/
+int esSchemaClear(EsConn *p, char **pzErr){
+  int n, rc = countTables(p, &n);
+  if( rc==SQLITE_OK && n>0 ){
+    rc = esSchemaCheck(p, pzErr);
+    if( rc!=SQLITE_OK ) return rc;
+    /* Our prepared statements name these tables: drop them first so that
+    ** nothing holds the tables open. */
+    rc = sqlite3_exec(p->db, "DROP TABLE main.es_events;"
+                      "DROP TABLE main.es_streams;"
+                      "DROP TABLE main.es_meta;", 0, 0, 0);
+  }
+  if( rc!=SQLITE_OK ){
+    *pzErr = dbError(p);
+    return rc;
+  }
+  return esSchemaCreate(p, pzErr);
+}

@@ -1,0 +1,162 @@
+/*
+** storage.c -- the statements that read and write the es_* tables.
+**
+** The layout (schema.c has the DDL):
+**
+**   es_streams(stream_key INTEGER PRIMARY KEY, aggregate_id, aggregate_type)
+**       one row per stream, UNIQUE(aggregate_id, aggregate_type).  Events
+**       refer to their stream by the small integer key, so the stream
+**       index holds (integer, integer) instead of repeating the stream's
+**       text in every entry.
+**   es_events(global_position INTEGER PRIMARY KEY, stream_key,
+**             stream_position, ...)
+**       global_position is the rowid: appending is an insert at the right
+**       edge of the table b-tree, and reading in global order is a plain
+**       rowid scan.
+**
+** A stream's version is its highest stream_position, found by one seek in
+** the unique index (stream_key, stream_position): O(log n), never a scan
+** of the stream, and there is no separate counter to keep in step.
+**
+** Every statement names the main schema explicitly, so a TEMP table that
+** happens to be called es_events is never read or written instead.
+*/
+#include "es_internal.h"
+
+const char *const esStmtSql[ES_STMT_COUNT] = {
+  /* ES_STMT_BEGIN_IMMEDIATE */ "BEGIN IMMEDIATE",
+  /* ES_STMT_COMMIT */          "COMMIT",
+  /* ES_STMT_ROLLBACK */        "ROLLBACK",
+  /* ES_STMT_SAVEPOINT */       "SAVEPOINT es_append",
+  /* ES_STMT_RELEASE */         "RELEASE es_append",
+  /* ES_STMT_ROLLBACK_TO */     "ROLLBACK TO es_append",
+  /* ES_STMT_SCHEMA_COOKIE */   "PRAGMA main.schema_version",
+  /* ES_STMT_STREAM_LOOKUP */
+    "SELECT s.stream_key,"
+    " (SELECT max(e.stream_position) FROM main.es_events e"
+    "   WHERE e.stream_key=s.stream_key)"
+    " FROM main.es_streams s WHERE s.aggregate_id=?1 AND s.aggregate_type=?2",
+  /* ES_STMT_NEXT_STREAM_KEY */
+    "SELECT coalesce(max(stream_key),0)+1 FROM main.es_streams",
+  /* ES_STMT_INSERT_STREAM */
+    "INSERT INTO main.es_streams(stream_key,aggregate_id,aggregate_type)"
+    " VALUES(?1,?2,?3)",
+  /* ES_STMT_INSERT_EVENT: a stored event_id makes this a no-op (changes()
+  ** is 0), which is how duplicates are found without a lookup per event. */
+    "INSERT INTO main.es_events(stream_key,stream_position,aggregate_id,"
+    "aggregate_type,event_id,event_type,event_version,tenant_id,actor_id,"
+    "correlation_id,causation_id,occurred_at,stored_at,data,metadata)"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+    " ON CONFLICT(event_id) DO NOTHING",
+  /* ES_STMT_EVENT_BY_ID */
+    "SELECT global_position,stream_key,stream_position,event_type,data"
+    " FROM main.es_events WHERE event_id=?1",
+  /* ES_STMT_EVENT_AT */
+    "SELECT event_id,event_type,data,global_position FROM main.es_events"
+    " WHERE stream_key=?1 AND stream_position=?2",
+  /* ES_STMT_LAST_EVENT */
+    "SELECT global_position,stored_at FROM main.es_events"
+    " ORDER BY global_position DESC LIMIT 1",
+  /* ES_STMT_EVENT_EXISTS */
+    "SELECT 1 FROM main.es_events WHERE event_id=?1",
+};
+
+/* Run a statement that returns no rows (BEGIN, COMMIT, ...). */
+int esRunSimple(EsConn *p, int eStmt){
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(p, eStmt, &pStmt);
+  if( rc!=SQLITE_OK ) return rc;
+  rc = sqlite3_step(pStmt);
+  sqlite3_reset(pStmt);
+  return rc==SQLITE_DONE || rc==SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/*
+** Find a stream.  *piKey is its key (0 if it does not exist) and
+** *piVersion its version (0 if it does not exist).  A database without the
+** schema is an empty store.
+*/
+int esStreamLookup(EsConn *p, const char *zId, int nId, const char *zType,
+                   int nType, i64 *piKey, i64 *piVersion){
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(p, ES_STMT_STREAM_LOOKUP, &pStmt);
+  *piKey = 0;
+  *piVersion = 0;
+  if( rc!=SQLITE_OK ){
+    return esSchemaIsMissingError(p, rc) ? SQLITE_OK : rc;
+  }
+  sqlite3_bind_text(pStmt, 1, zId, nId, SQLITE_STATIC);
+  sqlite3_bind_text(pStmt, 2, zType, nType, SQLITE_STATIC);
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW ){
+    *piKey = sqlite3_column_int64(pStmt, 0);
+    *piVersion = sqlite3_column_int64(pStmt, 1);
+    rc = SQLITE_OK;
+  }else if( rc==SQLITE_DONE ){
+    rc = SQLITE_OK;
+  }
+  sqlite3_reset(pStmt);
+  sqlite3_clear_bindings(pStmt);
+  if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
+  return rc;
+}
+
+int esStreamVersion(EsConn *p, const char *zId, int nId, const char *zType,
+                    int nType, i64 *piVersion){
+  i64 iKey;
+  return esStreamLookup(p, zId, nId, zType, nType, &iKey, piVersion);
+}
+
+/* The highest global position; 0 for an empty store. */
+int esGlobalPosition(EsConn *p, i64 *piPos){
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(p, ES_STMT_LAST_EVENT, &pStmt);
+  *piPos = 0;
+  if( rc!=SQLITE_OK ){
+    return esSchemaIsMissingError(p, rc) ? SQLITE_OK : rc;
+  }
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW ){
+    *piPos = sqlite3_column_int64(pStmt, 0);
+    rc = SQLITE_OK;
+  }else if( rc==SQLITE_DONE ){
+    rc = SQLITE_OK;
+  }
+  sqlite3_reset(pStmt);
+  if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
+  return rc;
+}
+
+int esEventExists(EsConn *p, const u8 *aId16, int *pbExists){
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(p, ES_STMT_EVENT_EXISTS, &pStmt);
+  *pbExists = 0;
+  if( rc!=SQLITE_OK ){
+    return esSchemaIsMissingError(p, rc) ? SQLITE_OK : rc;
+  }
+  sqlite3_bind_blob(pStmt, 1, aId16, 16, SQLITE_STATIC);
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW ){
+    *pbExists = 1;
+    rc = SQLITE_OK;
+  }else if( rc==SQLITE_DONE ){
+    rc = SQLITE_OK;
+  }
+  sqlite3_reset(pStmt);
+  sqlite3_clear_bindings(pStmt);
+  if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
+  return rc;
+}
+
+/*
+** Split a stream id 'aggregate_id:aggregate_type' at its last ':' (an
+** aggregate type never contains one).  *pnId is the length of the id part.
+** Returns 0, or 1 if there is no ':' with text on both sides.
+*/
+int esSplitStreamId(const char *z, int n, int *pnId){
+  int i;
+  for(i=n-1; i>=0 && z[i]!=':'; i--){}
+  if( i<=0 || i==n-1 ) return 1;
+  *pnId = i;
+  return 0;
+}

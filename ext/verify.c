@@ -1,0 +1,191 @@
+/*
+** verify.c -- es_verify(): check the store's invariants.
+**
+** Returns a JSON report:
+**   {"ok":true,"events":N,"streams":M,"global_position":G,...}
+** or "ok":false with "problems": the first problems found (at most a few
+** of each kind), each a sentence that names the stream or position.
+**
+** Invariants (API.md):
+**   - the schema is the one eventstore creates, of a version it knows;
+**   - every stream's positions are 1..n without gaps, so its recorded
+**     version (the highest position) equals its event count;
+**   - within a stream, stream order is global order;
+**   - global positions are 1..N without gaps (none was ever deleted or
+**     reused) and stored_at never goes backwards along them;
+**   - event ids are unique 16-byte UUIDs;
+**   - the bookkeeping agrees with the events: every event's stream row
+**     exists and names the same aggregate, and every stream has events.
+**
+** All checks read one snapshot: in autocommit mode they run inside a read
+** transaction of their own.
+*/
+#include "es_internal.h"
+
+#define ES_VERIFY_MAX_PER_CHECK 5
+
+typedef struct EsCheck EsCheck;
+struct EsCheck {
+  const char *zSql;       /* each row is one problem; column 0 its text */
+};
+
+static const EsCheck aCheck[] = {
+  { "SELECT printf('stream %s:%s has positions %d..%d for %d events"
+    " (expected 1..%d)', s.aggregate_id, s.aggregate_type, min(e.stream_position),"
+    " max(e.stream_position), count(*), count(*))"
+    " FROM main.es_events e JOIN main.es_streams s USING(stream_key)"
+    " GROUP BY e.stream_key"
+    " HAVING min(e.stream_position)!=1 OR max(e.stream_position)!=count(*)" },
+  { "SELECT printf('stream %s:%s: position %d (global %d) comes after"
+    " position %d (global %d)', a.aggregate_id, a.aggregate_type,"
+    " a.stream_position, a.global_position, b.stream_position,"
+    " b.global_position)"
+    " FROM main.es_events a JOIN main.es_events b"
+    " ON b.stream_key=a.stream_key AND b.stream_position=a.stream_position+1"
+    " WHERE b.global_position<a.global_position" },
+  { "SELECT printf('global positions run to %d but only %d events are"
+    " stored: events were removed', max(global_position), count(*))"
+    " FROM main.es_events HAVING count(*)>0 AND"
+    " (max(global_position)!=count(*) OR min(global_position)!=1)" },
+  { "SELECT printf('stored_at goes backwards at global position %d',"
+    " global_position) FROM (SELECT global_position, stored_at,"
+    " lag(stored_at) OVER (ORDER BY global_position) AS prev"
+    " FROM main.es_events) WHERE stored_at<prev" },
+  { "SELECT printf('event at global position %d has a malformed event_id',"
+    " global_position) FROM main.es_events"
+    " WHERE typeof(event_id)!='blob' OR length(event_id)!=16" },
+  { "SELECT printf('event id %s is stored %d times', hex(event_id), count(*))"
+    " FROM main.es_events GROUP BY event_id HAVING count(*)>1" },
+  { "SELECT printf('event at global position %d belongs to stream key %d,"
+    " which %s', e.global_position, e.stream_key, CASE WHEN s.stream_key IS"
+    " NULL THEN 'does not exist' ELSE 'names another aggregate' END)"
+    " FROM main.es_events e LEFT JOIN main.es_streams s USING(stream_key)"
+    " WHERE s.stream_key IS NULL OR s.aggregate_id IS NOT e.aggregate_id"
+    " OR s.aggregate_type IS NOT e.aggregate_type" },
+  { "SELECT printf('stream %s:%s is recorded but has no events',"
+    " aggregate_id, aggregate_type) FROM main.es_streams s WHERE NOT EXISTS"
+    " (SELECT 1 FROM main.es_events e WHERE e.stream_key=s.stream_key)" },
+};
+
+static void appendJsonString(sqlite3_str *pStr, const char *z){
+  sqlite3_str_appendchar(pStr, 1, '"');
+  for(; z && *z; z++){
+    unsigned char c = (unsigned char)*z;
+    if( c=='"' || c=='\\' ){
+      sqlite3_str_appendchar(pStr, 1, '\\');
+      sqlite3_str_appendchar(pStr, 1, (char)c);
+    }else if( c<0x20 ){
+      sqlite3_str_appendf(pStr, "\\u%04x", c);
+    }else{
+      sqlite3_str_appendchar(pStr, 1, (char)c);
+    }
+  }
+  sqlite3_str_appendchar(pStr, 1, '"');
+}
+
+/* One integer from a one-row query. */
+static int queryInt(sqlite3 *db, const char *zSql, i64 *piOut){
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
+  *piOut = 0;
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_step(pStmt);
+    if( rc==SQLITE_ROW ){
+      *piOut = sqlite3_column_int64(pStmt, 0);
+      rc = SQLITE_OK;
+    }else if( rc==SQLITE_DONE ){
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
+/* Run every check; problems go to pProblems, *pnProblem counts them. */
+static int runChecks(EsConn *p, sqlite3_str *pProblems, int *pnProblem){
+  int i, rc = SQLITE_OK;
+  char *zErr = 0;
+  if( esSchemaCheck(p, &zErr)!=SQLITE_OK ){
+    if( zErr==0 ) return SQLITE_NOMEM;
+    appendJsonString(pProblems, zErr);
+    sqlite3_free(zErr);
+    (*pnProblem)++;
+    return SQLITE_OK;     /* the other checks assume the right shape */
+  }
+  for(i=0; i<(int)(sizeof(aCheck)/sizeof(aCheck[0])) && rc==SQLITE_OK; i++){
+    sqlite3_stmt *pStmt = 0;
+    int n = 0;
+    rc = sqlite3_prepare_v2(p->db, aCheck[i].zSql, -1, &pStmt, 0);
+    while( rc==SQLITE_OK && (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+      if( *pnProblem ) sqlite3_str_appendchar(pProblems, 1, ',');
+      appendJsonString(pProblems, (const char*)sqlite3_column_text(pStmt, 0));
+      (*pnProblem)++;
+      if( ++n>=ES_VERIFY_MAX_PER_CHECK ){ rc = SQLITE_DONE; break; }
+    }
+    if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+    sqlite3_finalize(pStmt);
+  }
+  return rc;
+}
+
+static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
+  sqlite3 *db = p->db;
+  sqlite3_str *pOut, *pProblems;
+  int rc, bExists = 0, nProblem = 0, bOwnTxn = 0;
+  i64 nEvent = 0, nStream = 0, iPos = 0;
+  char *zProblems, *zOut;
+  (void)argc; (void)argv;
+
+  /* One snapshot for all checks. */
+  if( sqlite3_get_autocommit(db) && !esWritingStatementRunning(db) ){
+    rc = sqlite3_exec(db, "BEGIN", 0, 0, 0);
+    if( rc!=SQLITE_OK ){
+      esResultError(ctx, rc, "es_verify: %s", sqlite3_errmsg(db));
+      return;
+    }
+    bOwnTxn = 1;
+  }
+  pProblems = sqlite3_str_new(db);
+  rc = esSchemaExists(p, &bExists);
+  if( rc==SQLITE_OK && bExists ){
+    rc = runChecks(p, pProblems, &nProblem);
+    if( rc==SQLITE_OK && nProblem==0 ){
+      rc = queryInt(db, "SELECT count(*) FROM main.es_events", &nEvent);
+      if( rc==SQLITE_OK ) rc = queryInt(db, "SELECT count(*) FROM main.es_streams", &nStream);
+      if( rc==SQLITE_OK ) rc = queryInt(db, "SELECT max(global_position) FROM main.es_events", &iPos);
+    }
+  }
+  if( bOwnTxn && !sqlite3_get_autocommit(db) ){
+    sqlite3_exec(db, "COMMIT", 0, 0, 0);
+  }
+  zProblems = sqlite3_str_finish(pProblems);
+  if( rc!=SQLITE_OK ){
+    sqlite3_free(zProblems);
+    if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+    else esResultError(ctx, rc, "es_verify: %s", sqlite3_errmsg(db));
+    return;
+  }
+  pOut = sqlite3_str_new(db);
+  sqlite3_str_appendf(pOut, "{\"ok\":%s,\"schema\":\"%s\",\"events\":%lld,"
+      "\"streams\":%lld,\"global_position\":%lld",
+      nProblem ? "false" : "true", bExists ? "present" : "absent",
+      nEvent, nStream, iPos);
+  if( nProblem ){
+    sqlite3_str_appendf(pOut, ",\"problems\":[%s]", zProblems ? zProblems : "");
+  }
+  sqlite3_str_appendchar(pOut, 1, '}');
+  sqlite3_free(zProblems);
+  zOut = sqlite3_str_finish(pOut);
+  if( zOut==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
+}
+
+int esRegisterVerify(sqlite3 *db, EsConn *p){
+  esConnRef(p);
+  return sqlite3_create_function_v2(db, "es_verify", 0,
+      SQLITE_UTF8 | SQLITE_INNOCUOUS, p, verifyFunc, 0, 0, esConnUnref);
+}

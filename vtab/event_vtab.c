@@ -1,0 +1,317 @@
+/*
+** event_vtab.c -- the virtual tables event_all and event_stream.
+**
+** Both are eponymous-only (xCreate is NULL: they exist as soon as the
+** extension is loaded, and CREATE VIRTUAL TABLE cannot make more) and
+** read-only (no xUpdate: INSERT, UPDATE and DELETE fail).  They have the
+** columns of API.md, in that order; event_stream has one more, HIDDEN,
+** column `stream`, the argument of event_stream('<id>:<type>').
+**
+** A cursor runs one SQL query over main.es_events, built from the plan
+** that xBestIndex chose (plan.c; the contract is in plan.h), and turns
+** each storage row into the table's columns: UUID blobs become canonical
+** text, microsecond integers become timestamps, and stream_id is put
+** together from aggregate_id and aggregate_type.  Nothing is read ahead or
+** held: memory stays flat however many rows are read.
+*/
+#include "plan.h"
+
+typedef struct EsCursor EsCursor;
+struct EsCursor {
+  sqlite3_vtab_cursor base;
+  EsQuery *pQuery;        /* the running inner query, or NULL */
+  int bEof;
+  char *zStreamId;        /* buffer for stream_id, reused row to row */
+  int nStreamIdAlloc;
+};
+
+static const char zEventColumns[] =
+  "global_position INTEGER, stream_id TEXT, stream_position INTEGER,"
+  " aggregate_id TEXT, aggregate_type TEXT, aggregate_version INTEGER,"
+  " event_id TEXT, event_type TEXT, event_version INTEGER, tenant_id TEXT,"
+  " actor_id TEXT, correlation_id TEXT, causation_id TEXT, occurred_at TEXT,"
+  " stored_at TEXT, data TEXT, metadata TEXT";
+
+static int connectTable(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr, int bStream){
+  EsVtab *pTab;
+  char *zSql;
+  int rc;
+  (void)argc; (void)argv;
+  zSql = sqlite3_mprintf("CREATE TABLE x(%s%s)", zEventColumns,
+                         bStream ? ", stream HIDDEN" : "");
+  if( zSql==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_declare_vtab(db, zSql);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){
+    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    return rc;
+  }
+  /* Reading the store has no side effects: allow use from views and
+  ** triggers even with trusted_schema off. */
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  pTab = sqlite3_malloc(sizeof(EsVtab));
+  if( pTab==0 ) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->p = (EsConn*)pAux;
+  pTab->bStream = bStream;
+  pTab->zName = bStream ? "event_stream" : "event_all";
+  esConnRef(pTab->p);
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+static int allConnect(sqlite3 *db, void *pAux, int argc,
+                      const char *const *argv, sqlite3_vtab **ppVtab,
+                      char **pzErr){
+  return connectTable(db, pAux, argc, argv, ppVtab, pzErr, 0);
+}
+
+static int streamConnect(sqlite3 *db, void *pAux, int argc,
+                         const char *const *argv, sqlite3_vtab **ppVtab,
+                         char **pzErr){
+  return connectTable(db, pAux, argc, argv, ppVtab, pzErr, 1);
+}
+
+/*
+** The eponymous tables are disconnected when the connection closes, before
+** SQLite checks for unfinalized statements: the moment to finalize the
+** extension's statement cache (see conn.c).
+*/
+static int eventDisconnect(sqlite3_vtab *pVtab){
+  EsVtab *pTab = (EsVtab*)pVtab;
+  esConnFinalizeAll(pTab->p);
+  esConnUnref(pTab->p);
+  sqlite3_free(pTab);
+  return SQLITE_OK;
+}
+
+static int eventBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
+  return esPlanBestIndex((EsVtab*)pVtab, pInfo);
+}
+
+static int eventOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
+  EsCursor *pCur = sqlite3_malloc(sizeof(EsCursor));
+  (void)pVtab;
+  if( pCur==0 ) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  pCur->bEof = 1;
+  *ppCur = &pCur->base;
+  return SQLITE_OK;
+}
+
+static void releaseQuery(EsCursor *pCur){
+  EsVtab *pTab = (EsVtab*)pCur->base.pVtab;
+  if( pCur->pQuery ){
+    esConnQueryRelease(pTab->p, pCur->pQuery);
+    pCur->pQuery = 0;
+  }
+}
+
+static int eventClose(sqlite3_vtab_cursor *cur){
+  EsCursor *pCur = (EsCursor*)cur;
+  releaseQuery(pCur);
+  sqlite3_free(pCur->zStreamId);
+  sqlite3_free(pCur);
+  return SQLITE_OK;
+}
+
+static int setVtabError(EsVtab *pTab, int rc){
+  if( rc==SQLITE_NOMEM ) return rc;
+  sqlite3_free(pTab->base.zErrMsg);
+  pTab->base.zErrMsg = sqlite3_mprintf("%s: %s", pTab->zName,
+                                       sqlite3_errmsg(pTab->p->db));
+  return rc;
+}
+
+static int eventNext(sqlite3_vtab_cursor *cur){
+  EsCursor *pCur = (EsCursor*)cur;
+  EsVtab *pTab = (EsVtab*)cur->pVtab;
+  int rc = sqlite3_step(pCur->pQuery->pStmt);
+  if( rc==SQLITE_ROW ){
+    pTab->p->nRowsVisited++;
+    return SQLITE_OK;
+  }
+  pCur->bEof = 1;
+  if( rc==SQLITE_DONE ) return SQLITE_OK;
+  rc = setVtabError(pTab, rc);
+  releaseQuery(pCur);
+  return rc;
+}
+
+static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
+                       const char *idxStr, int argc, sqlite3_value **argv){
+  EsCursor *pCur = (EsCursor*)cur;
+  EsVtab *pTab = (EsVtab*)cur->pVtab;
+  char *zSql = 0;
+  i64 iSnapshot = 0;
+  int rc, bEmpty = 0;
+
+  releaseQuery(pCur);
+  pCur->bEof = 1;
+  rc = esGlobalPosition(pTab->p, &iSnapshot);
+  if( rc!=SQLITE_OK ) return setVtabError(pTab, rc);
+  if( iSnapshot==0 ) return SQLITE_OK;          /* empty, or no schema */
+
+  rc = esPlanBuildSql(pTab, idxNum, idxStr ? idxStr : "", &zSql);
+  if( rc!=SQLITE_OK ) return rc;
+  rc = esConnQuery(pTab->p, zSql, &pCur->pQuery);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){
+    if( esSchemaIsMissingError(pTab->p, rc) ) return SQLITE_OK;
+    return setVtabError(pTab, rc);
+  }
+  rc = esPlanBind(pTab, pCur->pQuery->pStmt, idxNum, idxStr ? idxStr : "",
+                  argc, argv, iSnapshot, &bEmpty);
+  if( rc!=SQLITE_OK || bEmpty ){
+    releaseQuery(pCur);
+    return rc;
+  }
+  pCur->bEof = 0;
+  return eventNext(cur);
+}
+
+static int eventEof(sqlite3_vtab_cursor *cur){
+  return ((EsCursor*)cur)->bEof;
+}
+
+/* A UUID column: canonical text from the stored 16-byte blob. */
+static void resultUuid(sqlite3_context *ctx, sqlite3_stmt *pStmt, int iCol){
+  if( sqlite3_column_type(pStmt, iCol)==SQLITE_BLOB
+   && sqlite3_column_bytes(pStmt, iCol)==16 ){
+    char z[ES_UUID_TEXT_LEN];
+    esUuidFormat((const u8*)sqlite3_column_blob(pStmt, iCol), z);
+    sqlite3_result_text(ctx, z, ES_UUID_TEXT_LEN, SQLITE_TRANSIENT);
+  }else{
+    sqlite3_result_value(ctx, sqlite3_column_value(pStmt, iCol));
+  }
+}
+
+static void resultTimestamp(sqlite3_context *ctx, sqlite3_stmt *pStmt,
+                            int iCol){
+  if( sqlite3_column_type(pStmt, iCol)==SQLITE_INTEGER ){
+    i64 t = sqlite3_column_int64(pStmt, iCol);
+    if( t>=ES_MIN_MICROS && t<=ES_MAX_MICROS ){
+      char z[ES_TIMESTAMP_TEXT_LEN];
+      esTimestampFormat(t, z);
+      sqlite3_result_text(ctx, z, ES_TIMESTAMP_TEXT_LEN, SQLITE_TRANSIENT);
+      return;
+    }
+  }
+  sqlite3_result_value(ctx, sqlite3_column_value(pStmt, iCol));
+}
+
+static int resultStreamId(EsCursor *pCur, sqlite3_context *ctx,
+                          sqlite3_stmt *pStmt){
+  const char *zId = (const char*)sqlite3_column_text(pStmt, ES_SCOL_AGGREGATE_ID);
+  int nId = sqlite3_column_bytes(pStmt, ES_SCOL_AGGREGATE_ID);
+  const char *zType = (const char*)sqlite3_column_text(pStmt, ES_SCOL_AGGREGATE_TYPE);
+  int nType = sqlite3_column_bytes(pStmt, ES_SCOL_AGGREGATE_TYPE);
+  int n = nId + 1 + nType;
+  if( zId==0 || zType==0 ){
+    sqlite3_result_null(ctx);
+    return SQLITE_OK;
+  }
+  if( n>pCur->nStreamIdAlloc ){
+    char *zNew = sqlite3_realloc(pCur->zStreamId, n + 64);
+    if( zNew==0 ) return SQLITE_NOMEM;
+    pCur->zStreamId = zNew;
+    pCur->nStreamIdAlloc = n + 64;
+  }
+  memcpy(pCur->zStreamId, zId, nId);
+  pCur->zStreamId[nId] = ':';
+  memcpy(pCur->zStreamId + nId + 1, zType, nType);
+  sqlite3_result_text(ctx, pCur->zStreamId, n, SQLITE_TRANSIENT);
+  return SQLITE_OK;
+}
+
+/* Storage column of the virtual-table columns copied through unchanged. */
+static const signed char aPlainColumn[ES_VCOL_COUNT] = {
+  ES_SCOL_GLOBAL_POSITION, -1, ES_SCOL_STREAM_POSITION, ES_SCOL_AGGREGATE_ID,
+  ES_SCOL_AGGREGATE_TYPE, ES_SCOL_STREAM_POSITION, -1, ES_SCOL_EVENT_TYPE,
+  ES_SCOL_EVENT_VERSION, ES_SCOL_TENANT_ID, ES_SCOL_ACTOR_ID, -1, -1, -1, -1,
+  ES_SCOL_DATA, ES_SCOL_METADATA, -1
+};
+
+static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
+                       int iCol){
+  EsCursor *pCur = (EsCursor*)cur;
+  sqlite3_stmt *pStmt = pCur->pQuery->pStmt;
+  if( iCol>=0 && iCol<ES_VCOL_COUNT && aPlainColumn[iCol]>=0 ){
+    sqlite3_result_value(ctx, sqlite3_column_value(pStmt, aPlainColumn[iCol]));
+    return SQLITE_OK;
+  }
+  switch( iCol ){
+    case ES_VCOL_STREAM_ID:
+    case ES_VCOL_STREAM:
+      return resultStreamId(pCur, ctx, pStmt);
+    case ES_VCOL_EVENT_ID:
+      resultUuid(ctx, pStmt, ES_SCOL_EVENT_ID);
+      break;
+    case ES_VCOL_CORRELATION_ID:
+      resultUuid(ctx, pStmt, ES_SCOL_CORRELATION_ID);
+      break;
+    case ES_VCOL_CAUSATION_ID:
+      resultUuid(ctx, pStmt, ES_SCOL_CAUSATION_ID);
+      break;
+    case ES_VCOL_OCCURRED_AT:
+      resultTimestamp(ctx, pStmt, ES_SCOL_OCCURRED_AT);
+      break;
+    case ES_VCOL_STORED_AT:
+      resultTimestamp(ctx, pStmt, ES_SCOL_STORED_AT);
+      break;
+  }
+  return SQLITE_OK;
+}
+
+static int eventRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid){
+  EsCursor *pCur = (EsCursor*)cur;
+  *pRowid = sqlite3_column_int64(pCur->pQuery->pStmt, ES_SCOL_GLOBAL_POSITION);
+  return SQLITE_OK;
+}
+
+static sqlite3_module eventAllModule = {
+  .iVersion = 0,
+  .xCreate = 0,                 /* eponymous-only */
+  .xConnect = allConnect,
+  .xBestIndex = eventBestIndex,
+  .xDisconnect = eventDisconnect,
+  .xDestroy = eventDisconnect,
+  .xOpen = eventOpen,
+  .xClose = eventClose,
+  .xFilter = eventFilter,
+  .xNext = eventNext,
+  .xEof = eventEof,
+  .xColumn = eventColumn,
+  .xRowid = eventRowid,
+};
+
+static sqlite3_module eventStreamModule = {
+  .iVersion = 0,
+  .xCreate = 0,
+  .xConnect = streamConnect,
+  .xBestIndex = eventBestIndex,
+  .xDisconnect = eventDisconnect,
+  .xDestroy = eventDisconnect,
+  .xOpen = eventOpen,
+  .xClose = eventClose,
+  .xFilter = eventFilter,
+  .xNext = eventNext,
+  .xEof = eventEof,
+  .xColumn = eventColumn,
+  .xRowid = eventRowid,
+};
+
+int esRegisterVtabs(sqlite3 *db, EsConn *p){
+  int rc;
+  esConnRef(p);
+  rc = sqlite3_create_module_v2(db, "event_all", &eventAllModule, p,
+                                esConnUnref);
+  if( rc==SQLITE_OK ){
+    esConnRef(p);
+    rc = sqlite3_create_module_v2(db, "event_stream", &eventStreamModule, p,
+                                  esConnUnref);
+  }
+  return rc;
+}

@@ -1,0 +1,528 @@
+/*
+** plan.c -- query planning for event_all and event_stream: xBestIndex,
+** and the SQL that xFilter runs for a plan.  The idxNum/idxStr contract
+** between the two is written once, in plan.h.
+**
+** Cost model.  Costs are in "rows visited", against an assumed store of
+** ES_PLAN_ROWS events (the same order of size SQLite assumes for a table
+** it has no statistics for), so that joins with ordinary tables plan
+** sensibly:
+**     one event by event_id or global_position     1 row (UNIQUE)
+**     one stream                                   ES_PLAN_STREAM_ROWS
+**     an event_type, tenant or aggregate type      ROWS/20 .. ROWS/10
+**     a range of positions or times                a quarter (one bound)
+**                                                  or a sixteenth (two)
+**     nothing                                      every row
+** LIMIT, when the table consumes it, caps the estimate.
+*/
+#include "plan.h"
+
+#define ES_PLAN_ROWS         1000000.0
+#define ES_PLAN_STREAM_ROWS  100.0
+
+/* The idxStr column code of a virtual-table column, or 0. */
+static char columnCode(EsVtab *pTab, int iCol){
+  switch( iCol ){
+    case -1:                         /* rowid */
+    case ES_VCOL_GLOBAL_POSITION:    return 'g';
+    case ES_VCOL_STREAM_ID:          return 's';
+    case ES_VCOL_STREAM_POSITION:
+    case ES_VCOL_AGGREGATE_VERSION:  return 'p';
+    case ES_VCOL_AGGREGATE_ID:       return 'a';
+    case ES_VCOL_AGGREGATE_TYPE:     return 't';
+    case ES_VCOL_EVENT_ID:           return 'e';
+    case ES_VCOL_EVENT_TYPE:         return 'y';
+    case ES_VCOL_EVENT_VERSION:      return 'v';
+    case ES_VCOL_TENANT_ID:          return 'n';
+    case ES_VCOL_ACTOR_ID:           return 'c';
+    case ES_VCOL_CORRELATION_ID:     return 'r';
+    case ES_VCOL_CAUSATION_ID:       return 'u';
+    case ES_VCOL_OCCURRED_AT:        return 'o';
+    case ES_VCOL_STORED_AT:          return 'd';
+    case ES_VCOL_STREAM:             return pTab->bStream ? 's' : 0;
+  }
+  return 0;
+}
+
+/* Columns that take range operators; the others take only '='. */
+static int isRangeColumn(char c){
+  return c=='g' || c=='p' || c=='v' || c=='o' || c=='d';
+}
+
+static int isTimestampColumn(char c){
+  return c=='o' || c=='d';
+}
+
+static char operatorCode(int op){
+  switch( op ){
+    case SQLITE_INDEX_CONSTRAINT_EQ: return '=';
+    case SQLITE_INDEX_CONSTRAINT_LT: return '<';
+    case SQLITE_INDEX_CONSTRAINT_LE: return '{';
+    case SQLITE_INDEX_CONSTRAINT_GT: return '>';
+    case SQLITE_INDEX_CONSTRAINT_GE: return '}';
+  }
+  return 0;
+}
+
+/* Storage columns needed to produce virtual-table column iCol. */
+static int storageColumnsOf(int iCol){
+  switch( iCol ){
+    case ES_VCOL_GLOBAL_POSITION:   return 1<<ES_SCOL_GLOBAL_POSITION;
+    case ES_VCOL_STREAM:
+    case ES_VCOL_STREAM_ID:
+      return (1<<ES_SCOL_AGGREGATE_ID) | (1<<ES_SCOL_AGGREGATE_TYPE);
+    case ES_VCOL_STREAM_POSITION:
+    case ES_VCOL_AGGREGATE_VERSION: return 1<<ES_SCOL_STREAM_POSITION;
+    case ES_VCOL_AGGREGATE_ID:      return 1<<ES_SCOL_AGGREGATE_ID;
+    case ES_VCOL_AGGREGATE_TYPE:    return 1<<ES_SCOL_AGGREGATE_TYPE;
+    case ES_VCOL_EVENT_ID:          return 1<<ES_SCOL_EVENT_ID;
+    case ES_VCOL_EVENT_TYPE:        return 1<<ES_SCOL_EVENT_TYPE;
+    case ES_VCOL_EVENT_VERSION:     return 1<<ES_SCOL_EVENT_VERSION;
+    case ES_VCOL_TENANT_ID:         return 1<<ES_SCOL_TENANT_ID;
+    case ES_VCOL_ACTOR_ID:          return 1<<ES_SCOL_ACTOR_ID;
+    case ES_VCOL_CORRELATION_ID:    return 1<<ES_SCOL_CORRELATION_ID;
+    case ES_VCOL_CAUSATION_ID:      return 1<<ES_SCOL_CAUSATION_ID;
+    case ES_VCOL_OCCURRED_AT:       return 1<<ES_SCOL_OCCURRED_AT;
+    case ES_VCOL_STORED_AT:         return 1<<ES_SCOL_STORED_AT;
+    case ES_VCOL_DATA:              return 1<<ES_SCOL_DATA;
+    case ES_VCOL_METADATA:          return 1<<ES_SCOL_METADATA;
+  }
+  return 0;
+}
+
+/* The summary of the constraints a plan takes, for costing. */
+typedef struct PlanShape PlanShape;
+struct PlanShape {
+  int bStream;        /* one stream named (s=, or a= with t=) */
+  int bUnique;        /* e= or g= : at most one row */
+  int bAggregateId;   /* a= without t= */
+  int nEqIndexed;     /* y=, n=, t= */
+  int nInValues;      /* values of y IN (...) when known, else 0 */
+  int nRange;         /* bounds on g, p, o, d */
+  int nOther;         /* v, c, r, u */
+};
+
+static double estimateRows(const PlanShape *pS){
+  double r;
+  if( pS->bUnique ) return 1.0;
+  if( pS->bStream ){
+    r = ES_PLAN_STREAM_ROWS;
+  }else if( pS->bAggregateId ){
+    r = ES_PLAN_STREAM_ROWS * 2;
+  }else if( pS->nEqIndexed>0 ){
+    r = ES_PLAN_ROWS / 20.0;
+  }else if( pS->nInValues>0 ){
+    r = ES_PLAN_ROWS / 20.0 * pS->nInValues;
+  }else{
+    r = ES_PLAN_ROWS;
+  }
+  if( pS->nRange==1 ) r /= 4.0;
+  if( pS->nRange>=2 ) r /= 16.0;
+  if( pS->nEqIndexed>1 ) r /= 10.0;
+  if( pS->nOther>0 ) r /= 10.0;
+  return r<1.0 ? 1.0 : r;
+}
+
+/*
+** xBestIndex.  Every usable constraint the table understands is taken
+** (argvIndex, omit); timestamp constraints first, because SQLite honours
+** omit only for the first 16 slots and a timestamp must never be
+** re-checked by SQLite as text.
+*/
+int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
+  char zPlan[2*64+1];
+  int nSlot = 0, i, pass;
+  int bHaveStreamArg = 0, bStreamArgUnusable = 0;
+  int bHaveAggId = 0, bHaveAggType = 0, bAllTaken = 1;
+  int iLimit = -1, iOffset = -1;
+  PlanShape shape;
+  double nRow;
+  int idxNum = 0;
+  sqlite3_uint64 colUsed = pInfo->colUsed;
+
+  memset(&shape, 0, sizeof(shape));
+  for(pass=0; pass<2; pass++){
+    for(i=0; i<pInfo->nConstraint; i++){
+      const struct sqlite3_index_constraint *pCons = &pInfo->aConstraint[i];
+      char cCol = columnCode(pTab, pCons->iColumn);
+      char cOp = operatorCode(pCons->op);
+      const char *zColl;
+      if( pCons->op==SQLITE_INDEX_CONSTRAINT_LIMIT ){
+        if( pass==0 && pCons->usable ) iLimit = i;
+        continue;
+      }
+      if( pCons->op==SQLITE_INDEX_CONSTRAINT_OFFSET ){
+        if( pass==0 && pCons->usable ) iOffset = i;
+        continue;
+      }
+      if( (pass==0)!=(cCol && isTimestampColumn(cCol)) ) continue;
+      if( cCol==0 || cOp==0 || (cOp!='=' && !isRangeColumn(cCol)) ){
+        bAllTaken = 0;
+        continue;
+      }
+      if( cCol=='s' && cOp=='=' ){
+        bHaveStreamArg = 1;
+        if( !pCons->usable ) bStreamArgUnusable = 1;
+      }
+      if( !pCons->usable ){
+        bAllTaken = 0;
+        continue;
+      }
+      /* Text comparisons are applied with the BINARY collation only. */
+      zColl = sqlite3_vtab_collation(pInfo, i);
+      if( cOp=='=' && !isRangeColumn(cCol) && zColl
+       && sqlite3_stricmp(zColl, "BINARY")!=0 ){
+        bAllTaken = 0;
+        continue;
+      }
+      if( nSlot>=62 ){
+        bAllTaken = 0;
+        continue;
+      }
+      if( cCol=='y' && cOp=='=' && sqlite3_vtab_in(pInfo, i, -1) ){
+        sqlite3_vtab_in(pInfo, i, 1);
+        cOp = 'i';
+        shape.nInValues += 2;
+      }
+      zPlan[2*nSlot] = cCol;
+      zPlan[2*nSlot+1] = cOp;
+      nSlot++;
+      pInfo->aConstraintUsage[i].argvIndex = nSlot;
+      pInfo->aConstraintUsage[i].omit = 1;
+      switch( cCol ){
+        case 's': shape.bStream = 1; break;
+        case 'a': bHaveAggId = 1; break;
+        case 't': bHaveAggType = 1; shape.nEqIndexed++; break;
+        case 'e': shape.bUnique = 1; break;
+        case 'g': if( cOp=='=' ) shape.bUnique = 1; else shape.nRange++; break;
+        case 'y': if( cOp=='=' ) shape.nEqIndexed++; break;
+        case 'n': shape.nEqIndexed++; break;
+        case 'p': case 'o': case 'd':
+          if( cOp=='=' ) shape.nOther++; else shape.nRange++;
+          break;
+        default: shape.nOther++; break;
+      }
+    }
+  }
+  if( bHaveAggId && bHaveAggType ) shape.bStream = 1;
+  if( bHaveAggId && !bHaveAggType ) shape.bAggregateId = 1;
+
+  /* event_stream needs a stream: by stream_id (or its TVF argument), or
+  ** by aggregate_id and aggregate_type. */
+  if( pTab->bStream && !shape.bStream ){
+    int bNamed = bHaveStreamArg;
+    for(i=0; i<pInfo->nConstraint && !bNamed; i++){
+      int c = columnCode(pTab, pInfo->aConstraint[i].iColumn);
+      if( (c=='a' || c=='t')
+       && pInfo->aConstraint[i].op==SQLITE_INDEX_CONSTRAINT_EQ ){
+        bNamed = 1;
+      }
+    }
+    if( bNamed || bStreamArgUnusable ) return SQLITE_CONSTRAINT;
+    sqlite3_free(pTab->base.zErrMsg);
+    pTab->base.zErrMsg = sqlite3_mprintf("event_stream: name a stream:"
+        " event_stream('<aggregate_id>:<aggregate_type>'), WHERE stream_id ="
+        " '<aggregate_id>:<aggregate_type>', or WHERE aggregate_id = ? AND"
+        " aggregate_type = ?");
+    return SQLITE_ERROR;
+  }
+
+  /* ORDER BY: rows always come out in global order, which within one
+  ** stream is also stream order.  A unique first term makes the rest moot. */
+  if( pInfo->nOrderBy>0 ){
+    int iCol = pInfo->aOrderBy[0].iColumn;
+    int bOk = iCol==ES_VCOL_GLOBAL_POSITION || iCol==-1
+           || (shape.bStream && (iCol==ES_VCOL_STREAM_POSITION
+                                 || iCol==ES_VCOL_AGGREGATE_VERSION));
+    if( bOk ){
+      pInfo->orderByConsumed = 1;
+      if( pInfo->aOrderBy[0].desc ) idxNum |= ES_PLAN_DESC;
+    }else{
+      bAllTaken = 0;   /* SQLite sorts: LIMIT must stay with SQLite */
+    }
+  }
+
+  /* LIMIT and OFFSET together or not at all (SQLite would skip the
+  ** OFFSET rows a second time), and only when nothing is left for SQLite
+  ** to filter after the table's rows. */
+  nRow = estimateRows(&shape);
+  if( iLimit>=0 && bAllTaken && nSlot<62 ){
+    sqlite3_value *pVal = 0;
+    zPlan[2*nSlot] = 'L';
+    zPlan[2*nSlot+1] = '.';
+    nSlot++;
+    pInfo->aConstraintUsage[iLimit].argvIndex = nSlot;
+    pInfo->aConstraintUsage[iLimit].omit = 1;
+    if( sqlite3_vtab_rhs_value(pInfo, iLimit, &pVal)==SQLITE_OK && pVal
+     && sqlite3_value_type(pVal)==SQLITE_INTEGER ){
+      double nLimit = (double)sqlite3_value_int64(pVal);
+      if( nLimit>=0 && nLimit<nRow ) nRow = nLimit<1 ? 1 : nLimit;
+    }
+    if( iOffset>=0 ){
+      zPlan[2*nSlot] = 'O';
+      zPlan[2*nSlot+1] = '.';
+      nSlot++;
+      pInfo->aConstraintUsage[iOffset].argvIndex = nSlot;
+      pInfo->aConstraintUsage[iOffset].omit = 1;
+    }
+  }
+  zPlan[2*nSlot] = 0;
+
+  /* The storage columns the query reads (colUsed bit 63 means "63 and
+  ** beyond", none of which exist). */
+  for(i=0; i<ES_VCOL_COUNT; i++){
+    if( colUsed & (((sqlite3_uint64)1)<<i) ){
+      idxNum |= storageColumnsOf(i) << 1;
+    }
+  }
+
+  pInfo->estimatedRows = (sqlite3_int64)nRow;
+  pInfo->estimatedCost = nRow + (shape.bUnique || shape.bStream ? 10.0 : 0.0)
+                       + (nSlot==0 ? 0.0 : 1.0);
+  if( shape.bUnique ) pInfo->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  pInfo->idxNum = idxNum;
+  pInfo->idxStr = sqlite3_mprintf("%s", zPlan);
+  if( pInfo->idxStr==0 ) return SQLITE_NOMEM;
+  pInfo->needToFreeIdxStr = 1;
+  return SQLITE_OK;
+}
+
+static const char *const azStorageColumn[ES_SCOL_COUNT] = {
+  "global_position", "stream_position", "aggregate_id", "aggregate_type",
+  "event_id", "event_type", "event_version", "tenant_id", "actor_id",
+  "correlation_id", "causation_id", "occurred_at", "stored_at", "data",
+  "metadata"
+};
+
+static const char *sqlOperator(char cOp){
+  switch( cOp ){
+    case '<': return "<";
+    case '{': return "<=";
+    case '>': return ">";
+    case '}': return ">=";
+  }
+  return "=";
+}
+
+static const char *storageColumnOf(char cCol){
+  switch( cCol ){
+    case 'g': return "global_position";
+    case 'p': return "stream_position";
+    case 'a': return "aggregate_id";
+    case 't': return "aggregate_type";
+    case 'e': return "event_id";
+    case 'y': return "event_type";
+    case 'v': return "event_version";
+    case 'n': return "tenant_id";
+    case 'c': return "actor_id";
+    case 'r': return "correlation_id";
+    case 'u': return "causation_id";
+    case 'o': return "occurred_at";
+    case 'd': return "stored_at";
+  }
+  return 0;
+}
+
+/* The first slot of a plan whose column is cCol and operator '=', or -1. */
+static int findEq(const char *idxStr, char cCol){
+  int i;
+  for(i=0; idxStr[2*i]; i++){
+    if( idxStr[2*i]==cCol && idxStr[2*i+1]=='=' ) return i;
+  }
+  return -1;
+}
+
+/*
+** The SQL of a plan.  Parameters: ?1 is the snapshot bound (the highest
+** global position when the cursor started: rows appended while it is open
+** are not seen, so a scan that appends cannot run forever); argv slot i
+** (0-based) is parameter ?(2*i+2), and for a stream id also ?(2*i+3),
+** the id's two parts.
+*/
+int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, char **pzSql){
+  sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
+  int i, bStream = 0, iAggId, iAggType;
+  (void)pTab;
+
+  sqlite3_str_appendall(pStr, "SELECT ");
+  for(i=0; i<ES_SCOL_COUNT; i++){
+    int bUsed = (idxNum>>1) & (1<<i);
+    sqlite3_str_appendf(pStr, "%s%s", i ? "," : "",
+                        bUsed ? azStorageColumn[i] : "NULL");
+  }
+  sqlite3_str_appendall(pStr, " FROM main.es_events WHERE global_position<=?1");
+
+  iAggId = findEq(idxStr, 'a');
+  iAggType = findEq(idxStr, 't');
+  if( iAggId>=0 && iAggType>=0 ){
+    sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
+        " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
+        2*iAggId+2, 2*iAggType+2);
+    bStream = 1;
+  }else if( iAggId>=0 ){
+    sqlite3_str_appendf(pStr, " AND stream_key IN (SELECT stream_key FROM"
+        " main.es_streams WHERE aggregate_id=?%d)", 2*iAggId+2);
+  }
+  for(i=0; idxStr[2*i]; i++){
+    char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
+    int iParam = 2*i+2;
+    if( (cCol=='a' && i==iAggId) || (cCol=='t' && i==iAggType && iAggId>=0) ){
+      continue;   /* already in the stream_key subquery above */
+    }
+    switch( cCol ){
+      case 's':
+        sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
+            " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
+            iParam, iParam+1);
+        bStream = 1;
+        break;
+      case 'L': case 'O':
+        break;
+      default:
+        if( cOp=='i' ){
+          sqlite3_str_appendf(pStr, " AND %s IN (SELECT value FROM"
+              " json_each(?%d))", storageColumnOf(cCol), iParam);
+        }else{
+          sqlite3_str_appendf(pStr, " AND %s%s?%d", storageColumnOf(cCol),
+                              sqlOperator(cOp), iParam);
+        }
+        break;
+    }
+  }
+  /* In one stream, stream order is global order; saying so lets SQLite
+  ** walk the (stream_key, stream_position) index without sorting. */
+  sqlite3_str_appendf(pStr, " ORDER BY %s%s",
+      bStream ? "stream_position" : "global_position",
+      (idxNum & ES_PLAN_DESC) ? " DESC" : "");
+  for(i=0; idxStr[2*i]; i++){
+    if( idxStr[2*i]=='L' ) sqlite3_str_appendf(pStr, " LIMIT ?%d", 2*i+2);
+  }
+  for(i=0; idxStr[2*i]; i++){
+    if( idxStr[2*i]=='O' ) sqlite3_str_appendf(pStr, " OFFSET ?%d", 2*i+2);
+  }
+  *pzSql = sqlite3_str_finish(pStr);
+  return *pzSql ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* The values of an IN list, as a JSON array of strings for json_each(). */
+static int bindInList(sqlite3_stmt *pStmt, int iParam, sqlite3_value *pList,
+                      sqlite3 *db){
+  sqlite3_str *pStr = sqlite3_str_new(db);
+  sqlite3_value *pVal = 0;
+  int rc, bFirst = 1;
+  char *z;
+  sqlite3_str_appendchar(pStr, 1, '[');
+  for(rc=sqlite3_vtab_in_first(pList, &pVal); rc==SQLITE_OK && pVal;
+      rc=sqlite3_vtab_in_next(pList, &pVal)){
+    const unsigned char *zVal;
+    int n, k;
+    if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;  /* never equal */
+    zVal = sqlite3_value_text(pVal);
+    n = sqlite3_value_bytes(pVal);
+    if( zVal==0 ){ rc = SQLITE_NOMEM; break; }
+    sqlite3_str_appendall(pStr, bFirst ? "\"" : ",\"");
+    bFirst = 0;
+    for(k=0; k<n; k++){
+      unsigned char c = zVal[k];
+      if( c=='"' || c=='\\' ){
+        sqlite3_str_appendchar(pStr, 1, '\\');
+        sqlite3_str_appendchar(pStr, 1, (char)c);
+      }else if( c<0x20 ){
+        sqlite3_str_appendf(pStr, "\\u%04x", c);
+      }else{
+        sqlite3_str_appendchar(pStr, 1, (char)c);
+      }
+    }
+    sqlite3_str_appendchar(pStr, 1, '"');
+  }
+  sqlite3_str_appendchar(pStr, 1, ']');
+  z = sqlite3_str_finish(pStr);
+  if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+  if( z==0 ) return SQLITE_NOMEM;
+  if( rc!=SQLITE_OK ){
+    sqlite3_free(z);
+    return rc;
+  }
+  return sqlite3_bind_text(pStmt, iParam, z, -1, sqlite3_free);
+}
+
+static int bindError(EsVtab *pTab, const char *zColumn, sqlite3_value *pVal){
+  sqlite3_free(pTab->base.zErrMsg);
+  pTab->base.zErrMsg = sqlite3_mprintf("%s: %s: '%.64s' is not a timestamp"
+      " (use ISO-8601 such as '2026-11-26T10:00:00Z' or"
+      " '2026-11-26 12:00:00+02:00', or Unix seconds)", pTab->zName, zColumn,
+      sqlite3_value_text(pVal));
+  return SQLITE_ERROR;
+}
+
+/*
+** Bind argv to the statement of a plan.  A value that can match no row
+** (a NULL, a malformed UUID, a stream id without ':') binds NULL, which
+** then matches nothing, as the same comparison would in plain SQL.  A
+** value that is not a timestamp, compared with a timestamp column, is an
+** error.
+*/
+int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
+               const char *idxStr, int argc, sqlite3_value **argv,
+               i64 iSnapshot, int *pbEmpty){
+  int i, rc = SQLITE_OK;
+  (void)idxNum;
+  *pbEmpty = 0;
+  sqlite3_bind_int64(pStmt, 1, iSnapshot);
+  for(i=0; idxStr[2*i] && i<argc && rc==SQLITE_OK; i++){
+    char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
+    int iParam = 2*i+2;
+    sqlite3_value *pVal = argv[i];
+    switch( cCol ){
+      case 's': {
+        const char *z = (const char*)sqlite3_value_text(pVal);
+        int n = sqlite3_value_bytes(pVal), nId = 0;
+        if( sqlite3_value_type(pVal)!=SQLITE_NULL && z
+         && esSplitStreamId(z, n, &nId)==0 ){
+          rc = sqlite3_bind_text(pStmt, iParam, z, nId, SQLITE_TRANSIENT);
+          if( rc==SQLITE_OK ){
+            rc = sqlite3_bind_text(pStmt, iParam+1, z+nId+1, n-nId-1,
+                                   SQLITE_TRANSIENT);
+          }
+        }else{
+          *pbEmpty = 1;
+        }
+        break;
+      }
+      case 'e': case 'r': case 'u': {
+        u8 a[16];
+        if( esUuidFromValue(pVal, a)==0 ){
+          rc = sqlite3_bind_blob(pStmt, iParam, a, 16, SQLITE_TRANSIENT);
+        }else{
+          *pbEmpty = 1;
+        }
+        break;
+      }
+      case 'o': case 'd': {
+        i64 t;
+        switch( esTimestampFromValue(pVal, &t) ){
+          case 0: rc = sqlite3_bind_int64(pStmt, iParam, t); break;
+          case 2: *pbEmpty = 1; break;
+          default:
+            return bindError(pTab, cCol=='o' ? "occurred_at" : "stored_at",
+                             pVal);
+        }
+        break;
+      }
+      case 'y':
+        if( cOp=='i' ){
+          rc = bindInList(pStmt, iParam, pVal, pTab->p->db);
+        }else{
+          rc = sqlite3_bind_value(pStmt, iParam, pVal);
+        }
+        break;
+      default:
+        if( sqlite3_value_type(pVal)==SQLITE_NULL && cCol!='L' && cCol!='O' ){
+          *pbEmpty = 1;
+        }
+        rc = sqlite3_bind_value(pStmt, iParam, pVal);
+        break;
+    }
+  }
+  return rc;
+}
