@@ -416,10 +416,9 @@ int esBatchParseSingle(EsBatch *pB, sqlite3_value *pType, sqlite3_value *pData,
   if( sqlite3_value_type(pData)!=SQLITE_TEXT ){
     return batchError(pB, "", "data must be a JSON object");
   }
-  if( esJsonIsObject(zData, nData, &pB->arena, &pEv->data, &zJsonErr) ){
-    if( zJsonErr==esJsonOutOfMemory ){ pB->rcErr = SQLITE_NOMEM; return 1; }
-    return batchError(pB, "", "data must be a JSON object (it %s)",
-                      zJsonErr ? zJsonErr : "is not valid JSON");
+  switch( esJsonIsObject(zData, nData, &pB->arena, &pEv->data, &zJsonErr) ){
+    case 1: return batchError(pB, "", "data must be a JSON object");
+    case 2: return batchJsonError(pB, "", "data", zJsonErr);
   }
   aGiven[KEY_DATA] = 1;
 

@@ -17,6 +17,18 @@ SQLITE_EXTENSION_INIT1
 /* The oldest SQLite with everything used here (sqlite3_vtab_in, 3.38). */
 #define ES_MIN_SQLITE_VERSION 3038000
 
+/*
+** Loading twice on one connection keeps the first registration: SQLite
+** refuses to replace a function while a statement runs, which is always
+** the case for SELECT load_extension(...).
+*/
+static int alreadyLoaded(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(db, "SELECT es_append(1,2,3,4)", -1, &pStmt, 0);
+  sqlite3_finalize(pStmt);
+  return rc==SQLITE_OK;
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -32,6 +44,7 @@ int sqlite3_eventstore_init(sqlite3 *db, char **pzErrMsg,
     }
     return SQLITE_ERROR;
   }
+  if( alreadyLoaded(db) ) return SQLITE_OK;
   p = esConnNew(db);
   if( p==0 ) return SQLITE_NOMEM;
   rc = esRegisterAppend(db, p);

@@ -165,6 +165,9 @@ static int scanString(EsJson *p, char *zOut, int *pnOut, int *pbEscaped){
 static int scanNumber(EsJson *p){
   const char *z = p->z;
   int i = p->i, n = p->n;
+  if( i<n && z[i]!='-' && (z[i]<'0' || z[i]>'9') ){
+    return jsonFail(p, "unexpected character");
+  }
   if( i<n && z[i]=='-' ) i++;
   if( i>=n || z[i]<'0' || z[i]>'9' ) return jsonFail(p, "bad number");
   if( z[i]=='0' ){
@@ -284,8 +287,9 @@ int esJsonMinify(const char *z, int n, EsArena *pArena, EsText *pOut){
 
 /*
 ** Check that z[0..n) is exactly one JSON object (whitespace around it is
-** allowed) and set *pOut to its minimal form.  Returns 0 if it is, else 1
-** with *pzErr set to a static description.
+** allowed) and set *pOut to its minimal form.  Returns 0 if it is; 1 if
+** it is valid JSON but not an object; 2 if it is not valid JSON, with
+** *pzErr set to a static description of the syntax error.
 */
 int esJsonIsObject(const char *z, int n, EsArena *pArena, EsText *pOut,
                    const char **pzErr){
@@ -293,23 +297,20 @@ int esJsonIsObject(const char *z, int n, EsArena *pArena, EsText *pOut,
   int iStart;
   esJsonInit(&js, z, n);
   esJsonSkipSpace(&js);
-  if( js.i>=n || z[js.i]!='{' ){
-    *pzErr = "is not a JSON object";
-    return 1;
-  }
   iStart = js.i;
   js.bSpace = 0;
   if( esJsonSkipValue(&js, 0) ){
     *pzErr = js.zErr;
-    return 1;
+    return 2;
   }
   {
     int iEnd = js.i, bSpace = js.bSpace;
     esJsonSkipSpace(&js);
     if( js.i!=n ){
-      *pzErr = "has text after the object";
-      return 1;
+      *pzErr = "text after the end of the value";
+      return 2;
     }
+    if( z[iStart]!='{' ) return 1;
     if( !bSpace ){
       pOut->z = z + iStart;
       pOut->n = iEnd - iStart;
@@ -317,7 +318,7 @@ int esJsonIsObject(const char *z, int n, EsArena *pArena, EsText *pOut,
     }
     if( esJsonMinify(z+iStart, iEnd-iStart, pArena, pOut) ){
       *pzErr = esJsonOutOfMemory;
-      return 1;
+      return 2;
     }
   }
   return 0;

@@ -1,0 +1,107 @@
+# tester.tcl -- a small test harness in the style of SQLite's own.
+#
+# SQLite's test/tester.tcl needs its testfixture binary; this one runs in
+# a plain tclsh with Debian's libsqlite3-tcl.  A test file:
+#
+#   source [file join [file dirname [info script]] tester.tcl]
+#   do_execsql_test 1.1 { SELECT es_version('a','T') } {0}
+#   do_catchsql_test 1.2 { SELECT es_append() } {1 {wrong number ...}}
+#   finish_test
+#
+# The database handle `db` is open on an in-memory database with the
+# extension loaded.  ES_EXTENSION (environment) names the extension to
+# test; the default is ./eventstore.so at the top of the checkout.
+
+package require sqlite3
+
+set ::testdir [file dirname [file normalize [info script]]]
+set ::topdir [file dirname $::testdir]
+if {[info exists ::env(ES_EXTENSION)]} {
+  set ::es_extension [file normalize $::env(ES_EXTENSION)]
+} else {
+  set ::es_extension [file join $::topdir eventstore.so]
+}
+if {[info exists ::env(ES_TESTING_EXTENSION)]} {
+  set ::es_testing_extension [file normalize $::env(ES_TESTING_EXTENSION)]
+} else {
+  set ::es_testing_extension [file join $::topdir build testing eventstore.so]
+}
+set ::nPass 0
+set ::nFail 0
+set ::failed {}
+
+# Open database handle $name on $path with the extension loaded.
+proc es_open {name path {ext ""}} {
+  if {$ext eq ""} { set ext $::es_extension }
+  sqlite3 $name $path
+  $name enable_load_extension 1
+  $name eval {SELECT load_extension($ext)}
+  $name enable_load_extension 0
+}
+
+# A fresh scratch file name under build/tmp, removed with its journals.
+proc test_file {name} {
+  set dir [file join $::topdir build tmp]
+  file mkdir $dir
+  set path [file join $dir "$name-[pid].db"]
+  foreach suffix {"" -wal -shm -journal} { file delete -force $path$suffix }
+  return $path
+}
+
+proc reset_db {} {
+  catch {db close}
+  es_open db :memory:
+}
+
+proc test_report {name ok got expected} {
+  if {$ok} {
+    incr ::nPass
+  } else {
+    incr ::nFail
+    lappend ::failed $name
+    puts "! $name failed"
+    puts "!   expected: \[$expected\]"
+    puts "!   got:      \[$got\]"
+  }
+}
+
+proc do_test {name script expected} {
+  set rc [catch {uplevel #0 $script} got]
+  if {$rc == 1} { set got "TCL ERROR: $got" }
+  test_report $name [expr {$got eq $expected}] $got $expected
+}
+
+# Like do_test, but $pattern is a [string match] pattern.
+proc do_test_glob {name script pattern} {
+  set rc [catch {uplevel #0 $script} got]
+  if {$rc == 1} { set got "TCL ERROR: $got" }
+  test_report $name [string match $pattern $got] $got $pattern
+}
+
+proc do_execsql_test {name sql expected {dbh db}} {
+  do_test $name [list $dbh eval $sql] [list {*}$expected]
+}
+
+proc catchsql {sql {dbh db}} {
+  set rc [catch {uplevel #0 [list $dbh eval $sql]} msg]
+  list $rc $msg
+}
+
+proc do_catchsql_test {name sql expected {dbh db}} {
+  do_test $name [list catchsql $sql $dbh] [list {*}$expected]
+}
+
+# The result list of SQL, run in the caller's scope (for $variables).
+proc execsql {sql {dbh db}} {
+  uplevel 1 [list $dbh eval $sql]
+}
+
+proc finish_test {} {
+  catch {db close}
+  puts "[file tail [info script]]: $::nPass passed, $::nFail failed"
+  # The line all.tcl reads.
+  puts "RESULT $::nPass $::nFail [join $::failed ,]"
+  exit [expr {$::nFail > 0}]
+}
+
+es_open db :memory:
