@@ -615,8 +615,7 @@ static int insertEvents(EsAppend *pA){
 }
 
 /*
-** Create the schema if the database has none.  Checking an existing schema
-** is left to checkSchemaIfChanged(), after the first lookup.
+** Create the schema if the database has none, or check the one it has.
 */
 static int ensureSchema(EsAppend *pA, EsWriteScope *pScope){
   EsConn *p = pA->p;
@@ -624,13 +623,13 @@ static int ensureSchema(EsAppend *pA, EsWriteScope *pScope){
   char *zErr = 0;
   rc = esSchemaExists(p, &bExists);
   if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
-  if( bExists ) return SQLITE_OK;
-  rc = esWriteNeedAtomic(p, pScope);
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( !bExists ){
+    rc = esWriteNeedAtomic(p, pScope);
+    if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  }
   rc = esSchemaCreate(p, &zErr);
   if( rc!=SQLITE_OK ){
-    appendError(pA, rc, "es_append: cannot create the store: %s",
-                zErr ? zErr : sqlite3_errstr(rc));
+    appendError(pA, rc, "es_append: %s", zErr ? zErr : sqlite3_errstr(rc));
   }
   sqlite3_free(zErr);
   return rc==SQLITE_OK ? SQLITE_OK : pA->rcErr;

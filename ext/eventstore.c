@@ -18,14 +18,27 @@ SQLITE_EXTENSION_INIT1
 #define ES_MIN_SQLITE_VERSION 3038000
 
 /*
-** Loading twice on one connection keeps the first registration: SQLite
+** Loading twice on one connection keeps the first registration.  SQLite
 ** refuses to replace a function while a statement runs, which is always
-** the case for SELECT load_extension(...).
+** the case for SELECT load_extension(...); with no statement running
+** (sqlite3_load_extension(), the shell's .load, sqlite3_open() with an
+** auto-extension) registering again simply replaces the first one.
 */
 static int alreadyLoaded(sqlite3 *db){
   sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT es_append(1,2,3,4)", -1, &pStmt, 0);
+  int rc, bBusy = 0;
+  while( (pStmt = sqlite3_next_stmt(db, pStmt))!=0 ){
+    if( sqlite3_stmt_busy(pStmt) ) bBusy = 1;
+  }
+  if( !bBusy ) return 0;
+  rc = sqlite3_prepare_v2(db, "SELECT es_append(1,2,3,4)", -1, &pStmt, 0);
   sqlite3_finalize(pStmt);
+  if( rc!=SQLITE_OK ){
+    /* The failed probe left "no such function" as the connection's error;
+    ** a successful prepare clears it. */
+    sqlite3_prepare_v2(db, "SELECT 1", -1, &pStmt, 0);
+    sqlite3_finalize(pStmt);
+  }
   return rc==SQLITE_OK;
 }
 

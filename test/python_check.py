@@ -1,0 +1,54 @@
+# python_check.py -- eventstore as a Python application uses it: loaded
+# into Debian's python3 sqlite3 module.  Run by python.test; prints
+# "ok <check>" or "FAIL <check>: <detail>" per check.
+import sqlite3, sys, json
+
+ext = sys.argv[1]
+fails = 0
+def check(name, cond, detail=""):
+    global fails
+    if cond:
+        print("ok", name)
+    else:
+        fails += 1
+        print("FAIL", name + ":", detail)
+
+db = sqlite3.connect(":memory:", isolation_level=None)
+db.enable_load_extension(True)
+db.load_extension(ext)
+db.enable_load_extension(False)
+
+r = json.loads(db.execute("SELECT es_append(?,?,?,?,?)",
+                          ("t1", "Task", 0, "TaskCreated", '{"title":"x"}')).fetchone()[0])
+check("append result", r == {"success": True, "new_version": 1,
+                             "global_position": 1, "conflict": False}, r)
+try:
+    db.execute("SELECT es_append('t1','Task',0,'TaskCreated','{}')").fetchall()
+    check("conflict raises", False, "no error")
+except sqlite3.Error as e:
+    check("conflict extended code", e.sqlite_errorcode == 1043, e.sqlite_errorcode)
+    check("conflict message", str(e) == "es_append: version conflict on stream "
+          "'t1:Task': expected version 0, actual version 1", str(e))
+
+# The driver's legacy transaction control opens a transaction only before
+# INSERT/UPDATE/DELETE, so a SELECT es_append(...) commits at once unless
+# the application began a transaction itself.
+db2 = sqlite3.connect(":memory:")
+db2.enable_load_extension(True)
+db2.load_extension(ext)
+db2.execute("BEGIN")
+db2.execute("SELECT es_append('a','T',0,'E','{}')")
+db2.rollback()
+check("driver rollback", db2.execute("SELECT es_version('a','T')").fetchone()[0] == 0)
+db2.execute("SELECT es_append('a','T',0,'E','{}')")
+db2.commit()
+check("driver commit", db2.execute("SELECT es_version('a:T')").fetchone()[0] == 1)
+
+rows = db.execute("SELECT global_position, stream_id, event_type, data->>'title' "
+                  "FROM event_stream WHERE aggregate_id=? AND aggregate_type=?",
+                  ("t1", "Task")).fetchall()
+check("read back", rows == [(1, "t1:Task", "TaskCreated", "x")], rows)
+check("verify", json.loads(db.execute("SELECT es_verify()").fetchone()[0])["ok"] is True)
+db.close()
+db2.close()
+sys.exit(1 if fails else 0)
