@@ -39,6 +39,9 @@ void esConnUnref(void *pArg){
   if( p==0 ) return;
   if( --p->nRef>0 ) return;
   esConnFinalizeAll(p);
+#ifdef ES_TESTING
+  sqlite3_free(p->zLastQuery);
+#endif
   sqlite3_free(p);
 }
 

@@ -197,6 +197,9 @@ struct EsConn {
   int bInAppend;                    /* es_append is running */
   i64 iCheckedCookie;               /* schema cookie last checked; -1 none */
   i64 nRowsVisited;                 /* rows read by cursors (tests) */
+#ifdef ES_TESTING
+  char *zLastQuery;                 /* SQL of the last cursor (tests) */
+#endif
 };
 
 EsConn *esConnNew(sqlite3*);

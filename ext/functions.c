@@ -190,6 +190,30 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   runWrite(ctx, "es_clear", esSchemaClear);
 }
 
+#ifdef ES_TESTING
+/*
+** es_test_rows_visited(): how many rows the virtual tables' cursors have
+** read from storage on this connection.  Test builds only: it lets a test
+** see that "the newest 10 events" reads about 10 rows, without a timer.
+*/
+static void rowsVisitedFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv){
+  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
+  (void)argc; (void)argv;
+  sqlite3_result_int64(ctx, p->nRowsVisited);
+}
+
+/* es_test_last_query(): the SQL the last virtual-table cursor ran. */
+static void lastQueryFunc(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv){
+  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
+  (void)argc; (void)argv;
+  if( p->zLastQuery ){
+    sqlite3_result_text(ctx, p->zLastQuery, -1, SQLITE_TRANSIENT);
+  }
+}
+#endif
+
 int esRegisterFunctions(sqlite3 *db, EsConn *p){
   static const struct {
     const char *zName;
@@ -204,6 +228,10 @@ int esRegisterFunctions(sqlite3 *db, EsConn *p){
     { "es_uuid",            0, SQLITE_INNOCUOUS,  uuidFunc },
     { "es_init",            0, SQLITE_DIRECTONLY, initFunc },
     { "es_clear",           0, SQLITE_DIRECTONLY, clearFunc },
+#ifdef ES_TESTING
+    { "es_test_rows_visited", 0, 0,               rowsVisitedFunc },
+    { "es_test_last_query",   0, 0,               lastQueryFunc },
+#endif
   };
   int i, rc = SQLITE_OK;
   for(i=0; i<(int)(sizeof(aFunc)/sizeof(aFunc[0])) && rc==SQLITE_OK; i++){

@@ -146,30 +146,42 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
   EsVtab *pTab = (EsVtab*)cur->pVtab;
   char *zSql = 0;
   i64 iSnapshot = 0;
-  int rc, bEmpty = 0;
+  int rc, bEmpty = 0, nIn = -1;
+  sqlite3_value *apIn[ES_PLAN_MERGE_MAX];
 
   releaseQuery(pCur);
   pCur->bEof = 1;
+  if( idxStr==0 ) idxStr = "";
   rc = esGlobalPosition(pTab->p, &iSnapshot);
   if( rc!=SQLITE_OK ) return setVtabError(pTab, rc);
   if( iSnapshot==0 ) return SQLITE_OK;          /* empty, or no schema */
-
-  rc = esPlanBuildSql(pTab, idxNum, idxStr ? idxStr : "", &zSql);
+  rc = esPlanInValues(idxStr, argc, argv, apIn, &nIn);
   if( rc!=SQLITE_OK ) return rc;
-  rc = esConnQuery(pTab->p, zSql, &pCur->pQuery);
-  sqlite3_free(zSql);
-  if( rc!=SQLITE_OK ){
-    if( esSchemaIsMissingError(pTab->p, rc) ) return SQLITE_OK;
-    return setVtabError(pTab, rc);
+  if( nIn==0 ) return SQLITE_OK;                /* IN (NULL): no rows */
+
+  rc = esPlanBuildSql(pTab, idxNum, idxStr, nIn, &zSql);
+  if( rc==SQLITE_OK ){
+#ifdef ES_TESTING
+    sqlite3_free(pTab->p->zLastQuery);
+    pTab->p->zLastQuery = sqlite3_mprintf("%s", zSql);
+#endif
+    rc = esConnQuery(pTab->p, zSql, &pCur->pQuery);
+    sqlite3_free(zSql);
+    if( rc!=SQLITE_OK ){
+      rc = esSchemaIsMissingError(pTab->p, rc) ? SQLITE_OK : setVtabError(pTab, rc);
+    }else{
+      rc = esPlanBind(pTab, pCur->pQuery->pStmt, idxNum, idxStr, argc, argv,
+                      apIn, nIn, iSnapshot, &bEmpty);
+      if( rc!=SQLITE_OK || bEmpty ){
+        releaseQuery(pCur);
+      }else{
+        pCur->bEof = 0;
+        rc = eventNext(cur);
+      }
+    }
   }
-  rc = esPlanBind(pTab, pCur->pQuery->pStmt, idxNum, idxStr ? idxStr : "",
-                  argc, argv, iSnapshot, &bEmpty);
-  if( rc!=SQLITE_OK || bEmpty ){
-    releaseQuery(pCur);
-    return rc;
-  }
-  pCur->bEof = 0;
-  return eventNext(cur);
+  if( nIn>0 ) esPlanInFree(apIn, nIn);
+  return rc;
 }
 
 static int eventEof(sqlite3_vtab_cursor *cur){

@@ -236,6 +236,7 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
                                  || iCol==ES_VCOL_AGGREGATE_VERSION));
     if( bOk ){
       pInfo->orderByConsumed = 1;
+      idxNum |= ES_PLAN_ORDERED;
       if( pInfo->aOrderBy[0].desc ) idxNum |= ES_PLAN_DESC;
     }else{
       bAllTaken = 0;   /* SQLite sorts: LIMIT must stay with SQLite */
@@ -332,25 +333,82 @@ static int findEq(const char *idxStr, char cCol){
   return -1;
 }
 
-/*
-** The SQL of a plan.  Parameters: ?1 is the snapshot bound (the highest
-** global position when the cursor started: rows appended while it is open
-** are not seen, so a scan that appends cannot run forever); argv slot i
-** (0-based) is parameter ?(2*i+2), and for a stream id also ?(2*i+3),
-** the id's two parts.
-*/
-int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, char **pzSql){
-  sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
-  int i, bStream = 0, iAggId, iAggType;
-  (void)pTab;
+/* The time column whose index serves a plan, or 0 (see plan.h). */
+static char timeDriver(const char *idxStr){
+  int i, bOther = 0, bStored = 0, bOccurred = 0;
+  for(i=0; idxStr[2*i]; i++){
+    switch( idxStr[2*i] ){
+      case 'e': case 's': case 'y': case 'n': case 't': case 'a':
+        bOther = 1;
+        break;
+      case 'g':
+        if( idxStr[2*i+1]=='=' ) bOther = 1;
+        break;
+      case 'd': bStored = 1; break;
+      case 'o': bOccurred = 1; break;
+    }
+  }
+  if( bOther ) return 0;
+  return bStored ? 'd' : bOccurred ? 'o' : 0;
+}
 
+static const char *indexedBy(const char *idxStr){
+  switch( timeDriver(idxStr) ){
+    case 'd': return " INDEXED BY es_events_stored_at";
+    case 'o': return " INDEXED BY es_events_occurred_at";
+  }
+  return "";
+}
+
+/*
+** The ORDER BY of a plan's query.  In one stream, stream order is global
+** order: saying stream_position lets SQLite walk the stream index without
+** sorting; along stored_at likewise.  A plan that need not be ordered
+** (no ORDER BY consumed) and is driven by occurred_at returns rows in
+** occurred_at order, with no sort at all.
+*/
+static const char *orderBy(int idxNum, const char *idxStr, int bStream){
+  int bDesc = (idxNum & ES_PLAN_DESC)!=0;
+  if( bStream ){
+    return bDesc ? " ORDER BY stream_position DESC" : " ORDER BY stream_position";
+  }
+  switch( timeDriver(idxStr) ){
+    case 'd':
+      return bDesc ? " ORDER BY stored_at DESC, global_position DESC"
+                   : " ORDER BY stored_at, global_position";
+    case 'o':
+      if( (idxNum & ES_PLAN_ORDERED)==0 ){
+        return " ORDER BY occurred_at, global_position";
+      }
+      break;
+  }
+  if( (idxNum & ES_PLAN_ORDERED)==0 && findEq(idxStr, 'a')>=0 ) return "";
+  {
+    int i;
+    for(i=0; idxStr[2*i]; i++){
+      if( idxStr[2*i+1]=='i' && (idxNum & ES_PLAN_ORDERED)==0 ) return "";
+    }
+  }
+  return bDesc ? " ORDER BY global_position DESC" : " ORDER BY global_position";
+}
+
+/*
+** Append one SELECT of a plan's query: the columns, the table and every
+** term.  iArm<0: an IN list is one json_each() term; iArm>=0: this SELECT
+** takes the IN list's value number iArm (parameter ?ES_PLAN_IN_PARAM+iArm),
+** one arm of a merge (see esPlanBuildSql).
+*/
+static void appendSelect(sqlite3_str *pStr, int idxNum, const char *idxStr,
+                         int iArm, int *pbStream){
+  int i, iAggId, iAggType;
   sqlite3_str_appendall(pStr, "SELECT ");
   for(i=0; i<ES_SCOL_COUNT; i++){
     int bUsed = (idxNum>>1) & (1<<i);
     sqlite3_str_appendf(pStr, "%s%s", i ? "," : "",
                         bUsed ? azStorageColumn[i] : "NULL");
   }
-  sqlite3_str_appendall(pStr, " FROM main.es_events WHERE global_position<=?1");
+  sqlite3_str_appendf(pStr, " FROM main.es_events%s WHERE global_position<=?1",
+                      indexedBy(idxStr));
 
   iAggId = findEq(idxStr, 'a');
   iAggType = findEq(idxStr, 't');
@@ -358,7 +416,7 @@ int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, char **pzSql){
     sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
         " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
         2*iAggId+2, 2*iAggType+2);
-    bStream = 1;
+    *pbStream = 1;
   }else if( iAggId>=0 ){
     sqlite3_str_appendf(pStr, " AND stream_key IN (SELECT stream_key FROM"
         " main.es_streams WHERE aggregate_id=?%d)", 2*iAggId+2);
@@ -374,12 +432,15 @@ int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, char **pzSql){
         sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
             " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
             iParam, iParam+1);
-        bStream = 1;
+        *pbStream = 1;
         break;
       case 'L': case 'O':
         break;
       default:
-        if( cOp=='i' ){
+        if( cOp=='i' && iArm>=0 ){
+          sqlite3_str_appendf(pStr, " AND %s=?%d", storageColumnOf(cCol),
+                              ES_PLAN_IN_PARAM + iArm);
+        }else if( cOp=='i' ){
           sqlite3_str_appendf(pStr, " AND %s IN (SELECT value FROM"
               " json_each(?%d))", storageColumnOf(cCol), iParam);
         }else{
@@ -389,11 +450,47 @@ int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, char **pzSql){
         break;
     }
   }
-  /* In one stream, stream order is global order; saying so lets SQLite
-  ** walk the (stream_key, stream_position) index without sorting. */
-  sqlite3_str_appendf(pStr, " ORDER BY %s%s",
-      bStream ? "stream_position" : "global_position",
-      (idxNum & ES_PLAN_DESC) ? " DESC" : "");
+}
+
+static int hasInList(const char *idxStr){
+  int i;
+  for(i=0; idxStr[2*i]; i++){
+    if( idxStr[2*i+1]=='i' ) return 1;
+  }
+  return 0;
+}
+
+/*
+** The SQL of a plan.  Parameters: ?1 is the snapshot bound (the highest
+** global position when the cursor started: rows appended while it is open
+** are not seen, so a scan that appends cannot run forever); argv slot i
+** (0-based) is parameter ?(2*i+2), and for a stream id also ?(2*i+3),
+** the id's two parts.
+**
+** An ordered plan with an IN list of nIn (1..ES_PLAN_MERGE_MAX) distinct
+** values becomes a UNION ALL of one SELECT per value, each in index order,
+** which SQLite merges without a sort: the rows stream in global order.
+** Longer lists are one SELECT with event_type IN (json_each(...)).
+*/
+int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, int nIn,
+                   char **pzSql){
+  sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
+  int i, bStream = 0;
+  int bMerge = hasInList(idxStr) && (idxNum & ES_PLAN_ORDERED)
+            && nIn>=1 && nIn<=ES_PLAN_MERGE_MAX;
+
+  if( bMerge ){
+    idxNum |= (1<<ES_SCOL_GLOBAL_POSITION) << 1;   /* ORDER BY 1 needs it */
+    for(i=0; i<nIn; i++){
+      if( i ) sqlite3_str_appendall(pStr, " UNION ALL ");
+      appendSelect(pStr, idxNum, idxStr, i, &bStream);
+    }
+    sqlite3_str_appendall(pStr, (idxNum & ES_PLAN_DESC) ? " ORDER BY 1 DESC"
+                                                         : " ORDER BY 1");
+  }else{
+    appendSelect(pStr, idxNum, idxStr, -1, &bStream);
+    sqlite3_str_appendall(pStr, orderBy(idxNum, idxStr, bStream));
+  }
   for(i=0; idxStr[2*i]; i++){
     if( idxStr[2*i]=='L' ) sqlite3_str_appendf(pStr, " LIMIT ?%d", 2*i+2);
   }
@@ -402,6 +499,60 @@ int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, char **pzSql){
   }
   *pzSql = sqlite3_str_finish(pStr);
   return *pzSql ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/*
+** The distinct non-NULL values of the plan's IN list, compared as text
+** (the column is text).  Up to ES_PLAN_MERGE_MAX copies are stored in
+** apVal (free them with esPlanInFree); *pn is their count, or
+** ES_PLAN_MERGE_MAX+1 for a longer list.  A plan without an IN list gives
+** *pn = -1.
+*/
+int esPlanInValues(const char *idxStr, int argc, sqlite3_value **argv,
+                   sqlite3_value **apVal, int *pn){
+  int i, rc = SQLITE_OK, n = 0;
+  sqlite3_value *pVal = 0;
+  *pn = -1;
+  for(i=0; idxStr[2*i] && i<argc; i++){
+    if( idxStr[2*i+1]=='i' ) break;
+  }
+  if( idxStr[2*i]==0 || i>=argc ) return SQLITE_OK;
+  for(rc=sqlite3_vtab_in_first(argv[i], &pVal); rc==SQLITE_OK && pVal;
+      rc=sqlite3_vtab_in_next(argv[i], &pVal)){
+    const char *z;
+    int k, bDup = 0;
+    if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
+    z = (const char*)sqlite3_value_text(pVal);
+    if( z==0 ) return SQLITE_NOMEM;
+    for(k=0; k<n && k<ES_PLAN_MERGE_MAX; k++){
+      if( strcmp((const char*)sqlite3_value_text(apVal[k]), z)==0 ){
+        bDup = 1;
+        break;
+      }
+    }
+    if( bDup ) continue;
+    if( n<ES_PLAN_MERGE_MAX ){
+      /* The iterator reuses its value object: keep a copy. */
+      apVal[n] = sqlite3_value_dup(pVal);
+      if( apVal[n]==0 ){
+        rc = SQLITE_NOMEM;
+        break;
+      }
+    }
+    if( ++n>ES_PLAN_MERGE_MAX ) break;
+  }
+  if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+  *pn = n;
+  if( rc!=SQLITE_OK ){
+    esPlanInFree(apVal, n);
+    *pn = -1;
+  }
+  return rc;
+}
+
+void esPlanInFree(sqlite3_value **apVal, int n){
+  int i;
+  for(i=0; i<n && i<ES_PLAN_MERGE_MAX; i++) sqlite3_value_free(apVal[i]);
 }
 
 /* The values of an IN list, as a JSON array of strings for json_each(). */
@@ -464,11 +615,17 @@ static int bindError(EsVtab *pTab, const char *zColumn, sqlite3_value *pVal){
 */
 int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
                const char *idxStr, int argc, sqlite3_value **argv,
-               i64 iSnapshot, int *pbEmpty){
+               sqlite3_value **apIn, int nIn, i64 iSnapshot, int *pbEmpty){
   int i, rc = SQLITE_OK;
-  (void)idxNum;
-  *pbEmpty = 0;
+  int bMerge = hasInList(idxStr) && (idxNum & ES_PLAN_ORDERED)
+            && nIn>=1 && nIn<=ES_PLAN_MERGE_MAX;
+  *pbEmpty = nIn==0;
   sqlite3_bind_int64(pStmt, 1, iSnapshot);
+  if( bMerge ){
+    for(i=0; i<nIn && rc==SQLITE_OK; i++){
+      rc = sqlite3_bind_value(pStmt, ES_PLAN_IN_PARAM + i, apIn[i]);
+    }
+  }
   for(i=0; idxStr[2*i] && i<argc && rc==SQLITE_OK; i++){
     char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
     int iParam = 2*i+2;
@@ -511,7 +668,7 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
       }
       case 'y':
         if( cOp=='i' ){
-          rc = bindInList(pStmt, iParam, pVal, pTab->p->db);
+          if( !bMerge ) rc = bindInList(pStmt, iParam, pVal, pTab->p->db);
         }else{
           rc = sqlite3_bind_value(pStmt, iParam, pVal);
         }

@@ -22,11 +22,23 @@
 **   idxNum  bit 0            rows in descending order
 **           bits 1..15       storage columns the query reads
 **                            (1 << (ES_SCOL_x + 1)); others are NULL
+**           bit 16           the rows must come in position order (the
+**                            table consumed an ORDER BY); without it a
+**                            time-range plan returns rows in time order
 **
 ** xFilter turns the plan into one SQL query over main.es_events, binds
-** argv to it and steps it: each filter reaches the storage table's
-** indexes through SQLite's own planner, ORDER BY, LIMIT and OFFSET are
-** part of that query, and the cursor streams its rows.
+** argv to it and steps it: ORDER BY, LIMIT and OFFSET are part of that
+** query, and the cursor streams its rows.  Which index serves it:
+**   event_id =, global_position =     the unique indexes
+**   a stream (s, or a with t)         es_events_stream, in stream order
+**   event_type, tenant_id,            their indexes, chosen by SQLite's
+**   aggregate_type, aggregate_id      planner (each ends in the rowid,
+**                                     so equal keys are in global order)
+**   otherwise stored_at               es_events_stored_at (stored_at never
+**                                     decreases along global_position, so
+**                                     its order is global order)
+**   otherwise occurred_at             es_events_occurred_at
+**   otherwise                         the rowid (global_position)
 */
 #ifndef ES_PLAN_H
 #define ES_PLAN_H
@@ -55,7 +67,8 @@ enum {
   ES_SCOL_COUNT
 };
 
-#define ES_PLAN_DESC 0x01
+#define ES_PLAN_DESC     0x00001
+#define ES_PLAN_ORDERED  0x10000
 
 /* The virtual table object shared by both tables. */
 typedef struct EsVtab EsVtab;
@@ -66,9 +79,19 @@ struct EsVtab {
   const char *zName;      /* "event_all" or "event_stream" */
 };
 
+/* IN lists of up to this many values are merged (see esPlanBuildSql);
+** their values are parameters ?ES_PLAN_IN_PARAM and up. */
+#define ES_PLAN_MERGE_MAX  16
+#define ES_PLAN_IN_PARAM   200
+
 int esPlanBestIndex(EsVtab*, sqlite3_index_info*);
-int esPlanBuildSql(EsVtab*, int idxNum, const char *idxStr, char **pzSql);
+int esPlanInValues(const char *idxStr, int argc, sqlite3_value **argv,
+                   sqlite3_value **apVal, int *pn);
+void esPlanInFree(sqlite3_value **apVal, int n);
+int esPlanBuildSql(EsVtab*, int idxNum, const char *idxStr, int nIn,
+                   char **pzSql);
 int esPlanBind(EsVtab*, sqlite3_stmt*, int idxNum, const char *idxStr,
-               int argc, sqlite3_value **argv, i64 iSnapshot, int *pbEmpty);
+               int argc, sqlite3_value **argv, sqlite3_value **apIn, int nIn,
+               i64 iSnapshot, int *pbEmpty);
 
 #endif /* ES_PLAN_H */
