@@ -392,6 +392,21 @@ static const char *orderBy(int idxNum, const char *idxStr, int bStream){
   return bDesc ? " ORDER BY global_position DESC" : " ORDER BY global_position";
 }
 
+/* The slot of the plan's first IN list, or -1.  Only that one is merged;
+** any further IN list is a json_each() term. */
+static int firstInList(const char *idxStr){
+  int i;
+  for(i=0; idxStr[2*i]; i++){
+    if( idxStr[2*i+1]=='i' ) return i;
+  }
+  return -1;
+}
+
+static int isMergePlan(int idxNum, const char *idxStr, int nIn){
+  return firstInList(idxStr)>=0 && (idxNum & ES_PLAN_ORDERED)
+      && nIn>=1 && nIn<=ES_PLAN_MERGE_MAX;
+}
+
 /*
 ** Append one SELECT of a plan's query: the columns, the table and every
 ** term.  iArm<0: an IN list is one json_each() term; iArm>=0: this SELECT
@@ -437,7 +452,7 @@ static void appendSelect(sqlite3_str *pStr, int idxNum, const char *idxStr,
       case 'L': case 'O':
         break;
       default:
-        if( cOp=='i' && iArm>=0 ){
+        if( cOp=='i' && iArm>=0 && i==firstInList(idxStr) ){
           sqlite3_str_appendf(pStr, " AND %s=?%d", storageColumnOf(cCol),
                               ES_PLAN_IN_PARAM + iArm);
         }else if( cOp=='i' ){
@@ -450,14 +465,6 @@ static void appendSelect(sqlite3_str *pStr, int idxNum, const char *idxStr,
         break;
     }
   }
-}
-
-static int hasInList(const char *idxStr){
-  int i;
-  for(i=0; idxStr[2*i]; i++){
-    if( idxStr[2*i+1]=='i' ) return 1;
-  }
-  return 0;
 }
 
 /*
@@ -476,8 +483,7 @@ int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, int nIn,
                    char **pzSql){
   sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
   int i, bStream = 0;
-  int bMerge = hasInList(idxStr) && (idxNum & ES_PLAN_ORDERED)
-            && nIn>=1 && nIn<=ES_PLAN_MERGE_MAX;
+  int bMerge = isMergePlan(idxNum, idxStr, nIn);
 
   if( bMerge ){
     idxNum |= (1<<ES_SCOL_GLOBAL_POSITION) << 1;   /* ORDER BY 1 needs it */
@@ -617,8 +623,8 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
                const char *idxStr, int argc, sqlite3_value **argv,
                sqlite3_value **apIn, int nIn, i64 iSnapshot, int *pbEmpty){
   int i, rc = SQLITE_OK;
-  int bMerge = hasInList(idxStr) && (idxNum & ES_PLAN_ORDERED)
-            && nIn>=1 && nIn<=ES_PLAN_MERGE_MAX;
+  int bMerge = isMergePlan(idxNum, idxStr, nIn);
+  int iMerged = bMerge ? firstInList(idxStr) : -1;
   *pbEmpty = nIn==0;
   sqlite3_bind_int64(pStmt, 1, iSnapshot);
   if( bMerge ){
@@ -668,7 +674,7 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
       }
       case 'y':
         if( cOp=='i' ){
-          if( !bMerge ) rc = bindInList(pStmt, iParam, pVal, pTab->p->db);
+          if( i!=iMerged ) rc = bindInList(pStmt, iParam, pVal, pTab->p->db);
         }else{
           rc = sqlite3_bind_value(pStmt, iParam, pVal);
         }
