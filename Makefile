@@ -42,7 +42,7 @@ test: deps eventstore.so build/testing/eventstore.so build/static_link
 	@$(TCLSH) test/all.tcl
 
 demo: deps eventstore.so
-	$(SQLITE3) :memory: -cmd '.load ./eventstore' < sql/tutorial.sql
+	SQLITE3=$(SQLITE3) tool/demo.sh
 
 # The suite under sanitizers.  tclsh itself is not instrumented, so the
 # runtime is preloaded.
