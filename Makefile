@@ -62,7 +62,17 @@ asan: deps build/asan/eventstore.so build/static_link
 valgrind: deps eventstore.so build/testing/eventstore.so build/static_link
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl
 
-clean:
-	rm -rf eventstore.so build
+# Benchmarks: extension against hand-written SQLite (docs/performance.md).
+tool/bench: tool/bench.c
+	$(CC) -O2 $(WARN) -o $@ tool/bench.c -lsqlite3 -luuid
 
-.PHONY: all deps test demo asan valgrind clean
+bench: eventstore.so tool/bench
+	tool/bench
+
+bench-scale: eventstore.so tool/bench
+	tool/bench --scale
+
+clean:
+	rm -rf eventstore.so build tool/bench
+
+.PHONY: all deps test demo asan valgrind bench bench-scale clean

@@ -1,0 +1,646 @@
+/*
+** bench.c -- eventstore against hand-written SQLite, side by side.
+**
+**   make bench                       the workloads W1a..W5, 3 rounds
+**   tool/bench --rounds 5 W1a W3     some workloads, more rounds
+**   tool/bench --scale               the 10,000,000-event scale run
+**
+** Every workload runs through the extension and through what a careful
+** user writes by hand with prepared statements, in the same process,
+** alternating which goes first, on fresh files (WAL, synchronous=NORMAL).
+** Each run is a forked child, so that its peak RSS is its own.  Printed:
+** events/s of both (median of the rounds), the ratio extension/hand, and
+** the peak RSS of both.  Results are checked (counts, order) so that a
+** fast wrong answer fails the run instead of winning it.
+**
+** The hand-written baseline (issue 4):
+**   events(global_position INTEGER PRIMARY KEY, stream_id TEXT,
+**          stream_position INT, event_id TEXT UNIQUE, event_type TEXT,
+**          payload TEXT, created_at INT, UNIQUE(stream_id, stream_position))
+** with the version check as SELECT max(stream_position) ... then INSERT.
+*/
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <uuid/uuid.h>
+
+static const char *zExtension = "./eventstore";
+static const char *zDir = "build/bench";
+
+/* ------------------------------------------------------------- helpers */
+
+static double now(void){
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec/1e9;
+}
+
+static void die(sqlite3 *db, const char *zWhat){
+  fprintf(stderr, "bench: %s: %s\n", zWhat, db ? sqlite3_errmsg(db) : "");
+  exit(2);
+}
+
+static void exec(sqlite3 *db, const char *zSql){
+  char *zErr = 0;
+  if( sqlite3_exec(db, zSql, 0, 0, &zErr)!=SQLITE_OK ){
+    fprintf(stderr, "bench: %s: %s\n", zSql, zErr);
+    exit(2);
+  }
+}
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *zSql){
+  sqlite3_stmt *p = 0;
+  if( sqlite3_prepare_v2(db, zSql, -1, &p, 0)!=SQLITE_OK ) die(db, zSql);
+  return p;
+}
+
+static void fileName(char *zBuf, int n, const char *zName){
+  snprintf(zBuf, n, "%s/%s.db", zDir, zName);
+}
+
+static void removeDb(const char *zPath){
+  char z[512];
+  unlink(zPath);
+  snprintf(z, sizeof(z), "%s-wal", zPath); unlink(z);
+  snprintf(z, sizeof(z), "%s-shm", zPath); unlink(z);
+  snprintf(z, sizeof(z), "%s-journal", zPath); unlink(z);
+}
+
+static sqlite3 *openDb(const char *zPath, int bExt){
+  sqlite3 *db;
+  if( sqlite3_open(zPath, &db)!=SQLITE_OK ) die(db, zPath);
+  exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  if( bExt ){
+    char *zErr = 0;
+    sqlite3_enable_load_extension(db, 1);
+    if( sqlite3_load_extension(db, zExtension, 0, &zErr)!=SQLITE_OK ){
+      fprintf(stderr, "bench: cannot load %s: %s\n", zExtension, zErr);
+      exit(2);
+    }
+  }
+  return db;
+}
+
+static void handSchema(sqlite3 *db){
+  exec(db, "CREATE TABLE IF NOT EXISTS events("
+           "global_position INTEGER PRIMARY KEY, stream_id TEXT,"
+           " stream_position INT, event_id TEXT UNIQUE, event_type TEXT,"
+           " payload TEXT, created_at INT, UNIQUE(stream_id, stream_position))");
+}
+
+/* About 200 bytes of JSON event data. */
+static int eventData(char *z, int n, int iStream, int iEvent){
+  return snprintf(z, n, "{\"customer\":\"customer-%06d\",\"sku\":\"SKU-%05d\","
+      "\"quantity\":%d,\"price\":%d.%02d,\"currency\":\"EUR\",\"note\":"
+      "\"lorem ipsum dolor sit amet, consectetur adipiscing elit sed do "
+      "eiusmod tempor\",\"n\":%d}", iStream, iEvent*7%100000, iEvent%9+1,
+      iStream%500, iEvent%100, iEvent);
+}
+
+static void streamId(char *z, int n, int iStream){
+  snprintf(z, n, "stream-%07d", iStream);
+}
+
+/* --------------------------------------------------------- the writers */
+
+/* One writer: appends one event (or a batch of nBatch) at a time. */
+typedef struct Writer Writer;
+struct Writer {
+  sqlite3 *db;
+  int bExt;
+  sqlite3_stmt *pAppend;     /* ext: es_append(id,type,expected,type,data) */
+  sqlite3_stmt *pAppendBatch;/* ext: es_append(id,type,expected,json) */
+  sqlite3_stmt *pMax;        /* hand: version check */
+  sqlite3_stmt *pInsert;     /* hand: insert */
+  sqlite3_stmt *pBegin, *pCommit;
+};
+
+static void writerOpen(Writer *w, const char *zPath, int bExt){
+  memset(w, 0, sizeof(*w));
+  removeDb(zPath);
+  w->db = openDb(zPath, bExt);
+  w->bExt = bExt;
+  if( bExt ){
+    exec(w->db, "SELECT es_init()");
+    w->pAppend = prepare(w->db, "SELECT es_append(?1,'Order',?2,?3,?4)");
+    w->pAppendBatch = prepare(w->db, "SELECT es_append(?1,'Order',?2,?3)");
+  }else{
+    handSchema(w->db);
+    w->pMax = prepare(w->db, "SELECT max(stream_position) FROM events WHERE stream_id=?1");
+    w->pInsert = prepare(w->db, "INSERT INTO events(stream_id,stream_position,"
+        "event_id,event_type,payload,created_at) VALUES(?1,?2,?3,?4,?5,?6)");
+  }
+  w->pBegin = prepare(w->db, "BEGIN IMMEDIATE");
+  w->pCommit = prepare(w->db, "COMMIT");
+}
+
+static void writerClose(Writer *w){
+  sqlite3_finalize(w->pAppend);
+  sqlite3_finalize(w->pAppendBatch);
+  sqlite3_finalize(w->pMax);
+  sqlite3_finalize(w->pInsert);
+  sqlite3_finalize(w->pBegin);
+  sqlite3_finalize(w->pCommit);
+  if( sqlite3_close(w->db)!=SQLITE_OK ) die(w->db, "close");
+}
+
+static void step(sqlite3 *db, sqlite3_stmt *p){
+  int rc = sqlite3_step(p);
+  if( rc!=SQLITE_DONE && rc!=SQLITE_ROW ) die(db, sqlite3_sql(p));
+  sqlite3_reset(p);
+}
+
+static long long microsNow(void){
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec*1000000 + ts.tv_nsec/1000;
+}
+
+/* The hand-written append of nEvent events to one stream. */
+static void handAppend(Writer *w, const char *zId, int iExpected,
+                       const char *zType, char **azData, int nEvent){
+  int iVersion = 0, i;
+  sqlite3_bind_text(w->pMax, 1, zId, -1, SQLITE_STATIC);
+  if( sqlite3_step(w->pMax)==SQLITE_ROW ) iVersion = sqlite3_column_int(w->pMax, 0);
+  sqlite3_reset(w->pMax);
+  if( iVersion!=iExpected ){
+    fprintf(stderr, "bench: hand-written conflict on %s\n", zId);
+    exit(2);
+  }
+  for(i=0; i<nEvent; i++){
+    uuid_t u;
+    char zUuid[37];
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, zUuid);
+    sqlite3_bind_text(w->pInsert, 1, zId, -1, SQLITE_STATIC);
+    sqlite3_bind_int(w->pInsert, 2, iVersion + 1 + i);
+    sqlite3_bind_text(w->pInsert, 3, zUuid, 36, SQLITE_STATIC);
+    sqlite3_bind_text(w->pInsert, 4, zType, -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->pInsert, 5, azData[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(w->pInsert, 6, microsNow());
+    step(w->db, w->pInsert);
+  }
+}
+
+/* One event through either path. */
+static void appendOne(Writer *w, const char *zId, int iExpected, char *zData){
+  if( w->bExt ){
+    sqlite3_bind_text(w->pAppend, 1, zId, -1, SQLITE_STATIC);
+    sqlite3_bind_int(w->pAppend, 2, iExpected);
+    sqlite3_bind_text(w->pAppend, 3, "OrderLineAdded", -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->pAppend, 4, zData, -1, SQLITE_STATIC);
+    if( sqlite3_step(w->pAppend)!=SQLITE_ROW ) die(w->db, "es_append");
+    sqlite3_reset(w->pAppend);
+  }else{
+    handAppend(w, zId, iExpected, "OrderLineAdded", &zData, 1);
+  }
+}
+
+/* ------------------------------------------------------- the workloads */
+
+typedef struct Result Result;
+struct Result {
+  double nEvent;     /* events processed */
+  double secs;       /* time taken */
+  int ok;            /* results checked */
+  char zCheck[120];  /* what was wrong, if not ok */
+};
+
+#define W1A_STREAMS 10000
+#define W1B_STREAMS 500
+#define EVENTS_PER_STREAM 10
+
+/* W1a/W1b: append streams x 10 events round-robin. */
+static void populate(const char *zPath, int bExt, int nStream, int bOneTxn,
+                     Result *pRes){
+  Writer w;
+  char zData[400], zId[32];
+  int e, s;
+  double t0;
+  writerOpen(&w, zPath, bExt);
+  t0 = now();
+  if( bOneTxn ) step(w.db, w.pBegin);
+  for(e=0; e<EVENTS_PER_STREAM; e++){
+    for(s=0; s<nStream; s++){
+      streamId(zId, sizeof(zId), s);
+      eventData(zData, sizeof(zData), s, e);
+      if( !bOneTxn && !bExt ) step(w.db, w.pBegin);
+      appendOne(&w, zId, e, zData);
+      if( !bOneTxn && !bExt ) step(w.db, w.pCommit);
+    }
+  }
+  if( bOneTxn ) step(w.db, w.pCommit);
+  pRes->secs = now() - t0;
+  pRes->nEvent = (double)nStream*EVENTS_PER_STREAM;
+  writerClose(&w);
+}
+
+/* Check a populated database: count, and positions 1..10 per stream. */
+static void checkPopulated(const char *zPath, int bExt, int nStream,
+                           Result *pRes){
+  sqlite3 *db = openDb(zPath, bExt);
+  sqlite3_stmt *p = prepare(db, bExt
+    ? "SELECT count(*), count(DISTINCT stream_id), max(stream_position),"
+      " sum(stream_position) FROM event_all"
+    : "SELECT count(*), count(DISTINCT stream_id), max(stream_position),"
+      " sum(stream_position) FROM events");
+  long long n = 0, nS = 0, mx = 0, sum = 0;
+  if( sqlite3_step(p)==SQLITE_ROW ){
+    n = sqlite3_column_int64(p, 0); nS = sqlite3_column_int64(p, 1);
+    mx = sqlite3_column_int64(p, 2); sum = sqlite3_column_int64(p, 3);
+  }
+  sqlite3_finalize(p);
+  sqlite3_close(db);
+  pRes->ok = n==(long long)nStream*EVENTS_PER_STREAM && nS==nStream
+          && mx==EVENTS_PER_STREAM && sum==(long long)nStream*55;
+  if( !pRes->ok ){
+    snprintf(pRes->zCheck, sizeof(pRes->zCheck), "count %lld streams %lld"
+             " max %lld sum %lld", n, nS, mx, sum);
+  }
+}
+
+/* Read every column a user reads; returns a checksum of the bytes. */
+static long long readRow(sqlite3_stmt *p, int nCol){
+  long long sum = 0;
+  int i;
+  for(i=0; i<nCol; i++){
+    if( sqlite3_column_type(p, i)==SQLITE_INTEGER ){
+      sum += sqlite3_column_int64(p, i);
+    }else{
+      const unsigned char *z = sqlite3_column_text(p, i);
+      int n = sqlite3_column_bytes(p, i);
+      if( z && n ) sum += z[0] + z[n-1] + n;
+    }
+  }
+  return sum;
+}
+
+/* The columns read: position, stream, stream position, event id, type,
+** data, timestamp. */
+#define EXT_COLUMNS "global_position, stream_id, stream_position, event_id," \
+                    " event_type, data, occurred_at"
+#define HAND_COLUMNS "global_position, stream_id, stream_position, event_id," \
+                     " event_type, payload, created_at"
+
+static unsigned rng = 12345;
+static int nextRandom(int n){
+  rng = rng*1103515245 + 12345;
+  return (int)((rng>>8) % (unsigned)n);
+}
+
+/* W2: all events of 10,000 random streams; W4: the newest 10 of 1,000. */
+static void readStreams(const char *zPath, int bExt, int nRead, int bNewest,
+                        Result *pRes){
+  sqlite3 *db = openDb(zPath, bExt);
+  sqlite3_stmt *p;
+  char zId[32];
+  long long nRow = 0, sum = 0;
+  int i, bad = 0;
+  double t0;
+  if( bNewest ){
+    p = prepare(db, bExt
+      ? "SELECT " EXT_COLUMNS " FROM event_stream(?1)"
+        " ORDER BY stream_position DESC LIMIT 10"
+      : "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1"
+        " ORDER BY stream_position DESC LIMIT 10");
+  }else{
+    p = prepare(db, bExt
+      ? "SELECT " EXT_COLUMNS " FROM event_stream(?1)"
+      : "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1"
+        " ORDER BY stream_position");
+  }
+  rng = 777;
+  t0 = now();
+  for(i=0; i<nRead; i++){
+    int iPrev = bNewest ? EVENTS_PER_STREAM+1 : 0, k = 0;
+    char zStream[48];
+    streamId(zId, sizeof(zId), nextRandom(W1A_STREAMS));
+    if( bExt ){
+      snprintf(zStream, sizeof(zStream), "%s:Order", zId);
+      sqlite3_bind_text(p, 1, zStream, -1, SQLITE_TRANSIENT);
+    }else{
+      sqlite3_bind_text(p, 1, zId, -1, SQLITE_TRANSIENT);
+    }
+    while( sqlite3_step(p)==SQLITE_ROW ){
+      int pos = sqlite3_column_int(p, 2);
+      if( bNewest ? pos!=iPrev-1 : pos!=iPrev+1 ) bad++;
+      iPrev = pos;
+      sum += readRow(p, 7);
+      k++;
+    }
+    if( k!=EVENTS_PER_STREAM ) bad++;
+    nRow += k;
+    sqlite3_reset(p);
+  }
+  pRes->secs = now() - t0;
+  pRes->nEvent = (double)nRow;
+  pRes->ok = bad==0 && nRow==(long long)nRead*EVENTS_PER_STREAM && sum!=0;
+  if( !pRes->ok ) snprintf(pRes->zCheck, sizeof(pRes->zCheck),
+                           "%d wrong rows, %lld rows", bad, nRow);
+  sqlite3_finalize(p);
+  sqlite3_close(db);
+}
+
+/* W3: every event in global order. */
+static void readAll(const char *zPath, int bExt, long long nWant, Result *pRes){
+  sqlite3 *db = openDb(zPath, bExt);
+  sqlite3_stmt *p = prepare(db, bExt
+      ? "SELECT " EXT_COLUMNS " FROM event_all ORDER BY global_position"
+      : "SELECT " HAND_COLUMNS " FROM events ORDER BY global_position");
+  long long nRow = 0, iPrev = 0, sum = 0;
+  int bad = 0;
+  double t0 = now();
+  while( sqlite3_step(p)==SQLITE_ROW ){
+    long long g = sqlite3_column_int64(p, 0);
+    if( g<=iPrev ) bad++;
+    iPrev = g;
+    sum += readRow(p, 7);
+    nRow++;
+  }
+  pRes->secs = now() - t0;
+  pRes->nEvent = (double)nRow;
+  pRes->ok = bad==0 && nRow==nWant && sum!=0;
+  if( !pRes->ok ) snprintf(pRes->zCheck, sizeof(pRes->zCheck),
+                           "%d out of order, %lld rows of %lld", bad, nRow, nWant);
+  sqlite3_finalize(p);
+  sqlite3_close(db);
+}
+
+/* W5: 10,000 appends of 10 events each; by hand, 100,000 single inserts. */
+#define W5_BATCHES 10000
+static void appendBatches(const char *zPath, int bExt, Result *pRes){
+  Writer w;
+  char *azData[EVENTS_PER_STREAM];
+  char zJson[EVENTS_PER_STREAM*420], zId[32];
+  int b, i;
+  double t0;
+  for(i=0; i<EVENTS_PER_STREAM; i++) azData[i] = malloc(400);
+  writerOpen(&w, zPath, bExt);
+  t0 = now();
+  step(w.db, w.pBegin);
+  for(b=0; b<W5_BATCHES; b++){
+    streamId(zId, sizeof(zId), b);
+    for(i=0; i<EVENTS_PER_STREAM; i++){
+      eventData(azData[i], 400, b, i);
+    }
+    if( bExt ){
+      /* The application builds the JSON array of its events. */
+      int n = 0;
+      zJson[n++] = '[';
+      for(i=0; i<EVENTS_PER_STREAM; i++){
+        n += snprintf(zJson+n, sizeof(zJson)-n,
+                      "%s{\"event_type\":\"OrderLineAdded\",\"data\":%s}",
+                      i ? "," : "", azData[i]);
+      }
+      zJson[n++] = ']';
+      zJson[n] = 0;
+      sqlite3_bind_text(w.pAppendBatch, 1, zId, -1, SQLITE_STATIC);
+      sqlite3_bind_int(w.pAppendBatch, 2, 0);
+      sqlite3_bind_text(w.pAppendBatch, 3, zJson, n, SQLITE_STATIC);
+      if( sqlite3_step(w.pAppendBatch)!=SQLITE_ROW ) die(w.db, "es_append batch");
+      sqlite3_reset(w.pAppendBatch);
+    }else{
+      handAppend(&w, zId, 0, "OrderLineAdded", azData, EVENTS_PER_STREAM);
+    }
+  }
+  step(w.db, w.pCommit);
+  pRes->secs = now() - t0;
+  pRes->nEvent = (double)W5_BATCHES*EVENTS_PER_STREAM;
+  writerClose(&w);
+  for(i=0; i<EVENTS_PER_STREAM; i++) free(azData[i]);
+}
+
+/* ------------------------------------------------ running and reporting */
+
+typedef struct Workload Workload;
+struct Workload {
+  const char *zName;
+  const char *zWhat;
+};
+static const Workload aWorkload[] = {
+  { "W1a", "10,000 streams x 10 events, one event per append, one transaction" },
+  { "W1b", "500 streams x 10 events, each append its own transaction" },
+  { "W2",  "all events of 10,000 random streams (event_stream)" },
+  { "W3",  "every event in global order (event_all)" },
+  { "W4",  "newest 10 events of 1,000 random streams" },
+  { "W5",  "10,000 batches of 10 events (hand: 100,000 single inserts)" },
+};
+#define N_WORKLOAD ((int)(sizeof(aWorkload)/sizeof(aWorkload[0])))
+
+/* Run workload iW on variant bExt in this (child) process. */
+static void runWorkload(int iW, int bExt, Result *pRes){
+  char zPath[256];
+  const char *zName = aWorkload[iW].zName;
+  char zFile[64];
+  snprintf(zFile, sizeof(zFile), "%s-%s", zName, bExt ? "ext" : "hand");
+  fileName(zPath, sizeof(zPath), zFile);
+  memset(pRes, 0, sizeof(*pRes));
+  pRes->ok = 1;
+  if( strcmp(zName, "W1a")==0 ){
+    populate(zPath, bExt, W1A_STREAMS, 1, pRes);
+    checkPopulated(zPath, bExt, W1A_STREAMS, pRes);
+  }else if( strcmp(zName, "W1b")==0 ){
+    populate(zPath, bExt, W1B_STREAMS, 0, pRes);
+    checkPopulated(zPath, bExt, W1B_STREAMS, pRes);
+  }else if( strcmp(zName, "W5")==0 ){
+    appendBatches(zPath, bExt, pRes);
+    checkPopulated(zPath, bExt, W5_BATCHES, pRes);
+  }else{
+    /* Reads run on a fresh W1a-shaped store. */
+    Result setup;
+    populate(zPath, bExt, W1A_STREAMS, 1, &setup);
+    if( strcmp(zName, "W2")==0 ) readStreams(zPath, bExt, 10000, 0, pRes);
+    if( strcmp(zName, "W3")==0 ) readAll(zPath, bExt, (long long)W1A_STREAMS*EVENTS_PER_STREAM, pRes);
+    if( strcmp(zName, "W4")==0 ) readStreams(zPath, bExt, 1000, 1, pRes);
+  }
+  removeDb(zPath);
+}
+
+/* Fork, run, and collect the result and the child's peak RSS (KiB). */
+static void runChild(int iW, int bExt, Result *pRes, long *pnRss){
+  int fd[2];
+  pid_t pid;
+  int status;
+  struct rusage ru;
+  if( pipe(fd) ) { perror("pipe"); exit(2); }
+  pid = fork();
+  if( pid==0 ){
+    Result r;
+    close(fd[0]);
+    runWorkload(iW, bExt, &r);
+    if( write(fd[1], &r, sizeof(r))!=(ssize_t)sizeof(r) ) _exit(3);
+    _exit(0);
+  }
+  close(fd[1]);
+  memset(pRes, 0, sizeof(*pRes));
+  if( read(fd[0], pRes, sizeof(*pRes))!=(ssize_t)sizeof(*pRes) ){
+    pRes->ok = 0;
+    snprintf(pRes->zCheck, sizeof(pRes->zCheck), "the run crashed");
+  }
+  close(fd[0]);
+  wait4(pid, &status, 0, &ru);
+  *pnRss = ru.ru_maxrss;
+  if( !WIFEXITED(status) || WEXITSTATUS(status)!=0 ){
+    pRes->ok = 0;
+    snprintf(pRes->zCheck, sizeof(pRes->zCheck), "the run failed");
+  }
+}
+
+static int cmpDouble(const void *a, const void *b){
+  double x = *(const double*)a, y = *(const double*)b;
+  return x<y ? -1 : x>y;
+}
+
+static double median(double *a, int n){
+  qsort(a, n, sizeof(double), cmpDouble);
+  return n%2 ? a[n/2] : (a[n/2-1]+a[n/2])/2;
+}
+
+static int scaleRun(void);
+
+int main(int argc, char **argv){
+  int nRound = 3, i, iW, r, nFail = 0, bScale = 0;
+  int aSelected[N_WORKLOAD];
+  int nSelected = 0;
+  memset(aSelected, 0, sizeof(aSelected));
+  for(i=1; i<argc; i++){
+    if( strcmp(argv[i], "--rounds")==0 && i+1<argc ){
+      nRound = atoi(argv[++i]);
+      if( nRound<1 ) nRound = 1;
+    }else if( strcmp(argv[i], "--extension")==0 && i+1<argc ){
+      zExtension = argv[++i];
+    }else if( strcmp(argv[i], "--scale")==0 ){
+      bScale = 1;
+    }else{
+      int bKnown = 0;
+      for(iW=0; iW<N_WORKLOAD; iW++){
+        if( strcmp(argv[i], aWorkload[iW].zName)==0 ){
+          aSelected[iW] = 1;
+          nSelected++;
+          bKnown = 1;
+        }
+      }
+      if( !bKnown ){
+        fprintf(stderr, "usage: %s [--rounds N] [--extension PATH] [--scale]"
+                " [W1a W1b W2 W3 W4 W5]\n", argv[0]);
+        return 2;
+      }
+    }
+  }
+  if( system("mkdir -p build/bench")!=0 ) return 2;
+  if( bScale ) return scaleRun();
+  if( nSelected==0 ) for(iW=0; iW<N_WORKLOAD; iW++) aSelected[iW] = 1;
+
+  printf("eventstore bench: SQLite %s, %d rounds, median events/s\n",
+         sqlite3_libversion(), nRound);
+  printf("%-4s %13s %13s %7s %10s %10s  %s\n", "", "extension", "hand-written",
+         "ratio", "RSS ext", "RSS hand", "workload");
+  for(iW=0; iW<N_WORKLOAD; iW++){
+    double aExt[64], aHand[64];
+    long nRssExt = 0, nRssHand = 0;
+    int bOk = 1;
+    char zWhy[160] = "";
+    if( !aSelected[iW] ) continue;
+    for(r=0; r<nRound && r<64; r++){
+      int k;
+      for(k=0; k<2; k++){
+        int bExt = (r%2==0) ? (k==0) : (k==1);   /* alternate who goes first */
+        Result res;
+        long nRss;
+        runChild(iW, bExt, &res, &nRss);
+        if( !res.ok ){
+          bOk = 0;
+          snprintf(zWhy, sizeof(zWhy), "%s: %s", bExt ? "extension" : "hand", res.zCheck);
+        }
+        if( bExt ){
+          aExt[r] = res.nEvent / res.secs;
+          if( nRss>nRssExt ) nRssExt = nRss;
+        }else{
+          aHand[r] = res.nEvent / res.secs;
+          if( nRss>nRssHand ) nRssHand = nRss;
+        }
+      }
+    }
+    {
+      double mExt = median(aExt, nRound), mHand = median(aHand, nRound);
+      printf("%-4s %13.0f %13.0f %7.2f %8ld K %8ld K  %s%s%s\n",
+             aWorkload[iW].zName, mExt, mHand, mExt/mHand, nRssExt, nRssHand,
+             aWorkload[iW].zWhat, bOk ? "" : "  WRONG RESULT: ", zWhy);
+      fflush(stdout);
+    }
+    if( !bOk ) nFail++;
+  }
+  return nFail ? 1 : 0;
+}
+
+/* ---------------------------------------------------------- scale mode */
+
+#define SCALE_EVENTS   10000000
+#define SCALE_STREAMS  1000000
+#define SCALE_WINDOW   100000
+#define SCALE_RSS_LIMIT_KB (32*1024)
+
+/*
+** Append SCALE_EVENTS events (one per append, round-robin over
+** SCALE_STREAMS streams, in transactions of 10,000), timing the appends
+** between 0 and 100k and between 9.9M and 10M events; then scan every
+** event through event_all in a child process and report its peak RSS.
+*/
+static int scaleRun(void){
+  char zPath[256], zData[400], zId[32];
+  Writer w;
+  long long i;
+  double tFirst = 0, tLast = 0, t0 = 0;
+  int nFail = 0;
+  fileName(zPath, sizeof(zPath), "scale-ext");
+  writerOpen(&w, zPath, 1);
+  printf("scale: appending %d events over %d streams...\n", SCALE_EVENTS, SCALE_STREAMS);
+  fflush(stdout);
+  for(i=0; i<SCALE_EVENTS; i++){
+    int s = (int)(i % SCALE_STREAMS);
+    int e = (int)(i / SCALE_STREAMS);
+    if( i%10000==0 ) step(w.db, w.pBegin);
+    if( i==0 || i==SCALE_EVENTS-SCALE_WINDOW ) t0 = now();
+    streamId(zId, sizeof(zId), s);
+    eventData(zData, sizeof(zData), s, e);
+    appendOne(&w, zId, e, zData);
+    if( i%10000==9999 ) step(w.db, w.pCommit);
+    if( i==SCALE_WINDOW-1 ) tFirst = now() - t0;
+    if( i==SCALE_EVENTS-1 ) tLast = now() - t0;
+    if( i%1000000==999999 ){ printf("  %lld\n", i+1); fflush(stdout); }
+  }
+  writerClose(&w);
+  printf("append cost per event: %.2f us at 100k, %.2f us at 10M: ratio %.2f (target <= 1.5)\n",
+         tFirst/SCALE_WINDOW*1e6, tLast/SCALE_WINDOW*1e6, tLast/tFirst);
+  if( tLast/tFirst>1.5 ) nFail++;
+  {
+    int fd[2], status;
+    pid_t pid;
+    struct rusage ru;
+    Result res;
+    if( pipe(fd) ) return 2;
+    pid = fork();
+    if( pid==0 ){
+      close(fd[0]);
+      readAll(zPath, 1, SCALE_EVENTS, &res);
+      if( write(fd[1], &res, sizeof(res))!=(ssize_t)sizeof(res) ) _exit(3);
+      _exit(0);
+    }
+    close(fd[1]);
+    memset(&res, 0, sizeof(res));
+    if( read(fd[0], &res, sizeof(res))!=(ssize_t)sizeof(res) ) res.ok = 0;
+    close(fd[0]);
+    wait4(pid, &status, 0, &ru);
+    printf("full event_all scan: %.0f events/s, peak RSS %ld KiB (target < %d KiB)%s%s\n",
+           res.nEvent/res.secs, ru.ru_maxrss, SCALE_RSS_LIMIT_KB,
+           res.ok ? "" : "  WRONG RESULT: ", res.ok ? "" : res.zCheck);
+    if( !res.ok || ru.ru_maxrss>=SCALE_RSS_LIMIT_KB ) nFail++;
+  }
+  removeDb(zPath);
+  return nFail ? 1 : 0;
+}
