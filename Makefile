@@ -18,7 +18,7 @@ EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c \
            ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
            vtab/plan.c vtab/event_vtab.c
 EXT_HDR  = ext/es_internal.h vtab/plan.h
-LIBS     = -luuid -lm
+LIBS     = -luuid -lm -lpthread
 
 all: eventstore.so
 

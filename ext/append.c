@@ -381,35 +381,24 @@ static int findBatchDuplicates(EsAppend *pA){
 /* Find the stream, its version and the store's newest stored_at. */
 static int lookupStream(EsAppend *pA){
   sqlite3_stmt *pStmt;
-  int rc = esConnStmt(pA->p, ES_STMT_STREAM_LOOKUP, &pStmt);
+  int rc = esConnStmt(pA->p, ES_STMT_APPEND_LOOKUP, &pStmt);
   if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
   sqlite3_bind_text(pStmt, 1, pA->aggId.z, pA->aggId.n, SQLITE_STATIC);
   sqlite3_bind_text(pStmt, 2, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
   rc = sqlite3_step(pStmt);
   pA->iStreamKey = 0;
   pA->iVersion = 0;
+  pA->iLastStoredAt = ES_MIN_MICROS;
   if( rc==SQLITE_ROW ){
     pA->iStreamKey = sqlite3_column_int64(pStmt, 0);
     pA->iVersion = sqlite3_column_int64(pStmt, 1);
+    if( sqlite3_column_type(pStmt, 2)==SQLITE_INTEGER ){
+      pA->iLastStoredAt = sqlite3_column_int64(pStmt, 2);
+    }
     rc = SQLITE_DONE;
   }
   sqlite3_reset(pStmt);
   sqlite3_clear_bindings(pStmt);
-  if( rc!=SQLITE_DONE ) return appendDbError(pA, rc);
-  return SQLITE_OK;
-}
-
-static int lookupLastStoredAt(EsAppend *pA){
-  sqlite3_stmt *pStmt;
-  int rc = esConnStmt(pA->p, ES_STMT_LAST_EVENT, &pStmt);
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
-  pA->iLastStoredAt = ES_MIN_MICROS;
-  rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    pA->iLastStoredAt = sqlite3_column_int64(pStmt, 1);
-    rc = SQLITE_DONE;
-  }
-  sqlite3_reset(pStmt);
   if( rc!=SQLITE_DONE ) return appendDbError(pA, rc);
   return SQLITE_OK;
 }
@@ -643,7 +632,7 @@ static int ensureSchema(EsAppend *pA, EsWriteScope *pScope){
 */
 static int checkSchemaIfChanged(EsAppend *pA){
   EsConn *p = pA->p;
-  sqlite3_stmt *pLookup = p->aStmt[ES_STMT_STREAM_LOOKUP];
+  sqlite3_stmt *pLookup = p->aStmt[ES_STMT_APPEND_LOOKUP];
   i64 n = sqlite3_stmt_status(pLookup, SQLITE_STMTSTATUS_REPREPARE, 0);
   char *zErr = 0;
   int rc;
@@ -692,8 +681,6 @@ static int appendInScope(EsAppend *pA, EsWriteScope *pScope){
         pA->aggType.z, pA->iExpected, pA->iVersion);
   }
 
-  rc = lookupLastStoredAt(pA);
-  if( rc ) return rc;
   if( pA->batch.nEvent>1 || pA->iStreamKey==0 ){
     rc = esWriteNeedAtomic(p, pScope);
     if( rc ) return appendDbError(pA, rc);

@@ -36,6 +36,16 @@ const char *const esStmtSql[ES_STMT_COUNT] = {
     " (SELECT max(e.stream_position) FROM main.es_events e"
     "   WHERE e.stream_key=s.stream_key)"
     " FROM main.es_streams s WHERE s.aggregate_id=?1 AND s.aggregate_type=?2",
+  /* ES_STMT_APPEND_LOOKUP: what es_append needs before it writes, in one
+  ** statement: the stream's key and version, and the newest stored_at.
+  ** Always one row (key NULL if the stream does not exist). */
+    "SELECT s.stream_key,"
+    " (SELECT max(e.stream_position) FROM main.es_events e"
+    "   WHERE e.stream_key=s.stream_key),"
+    " (SELECT stored_at FROM main.es_events ORDER BY global_position DESC"
+    "   LIMIT 1)"
+    " FROM (SELECT 1) LEFT JOIN main.es_streams s"
+    " ON s.aggregate_id=?1 AND s.aggregate_type=?2",
   /* ES_STMT_NEXT_STREAM_KEY */
     "SELECT coalesce(max(stream_key),0)+1 FROM main.es_streams",
   /* ES_STMT_INSERT_STREAM */

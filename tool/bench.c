@@ -30,6 +30,7 @@
 #include <uuid/uuid.h>
 
 static const char *zExtension = "./eventstore";
+static int onlyVariant = -1;     /* --only ext|hand: for profiling */
 static const char *zDir = "build/bench";
 
 /* ------------------------------------------------------------- helpers */
@@ -514,6 +515,8 @@ int main(int argc, char **argv){
       if( nRound<1 ) nRound = 1;
     }else if( strcmp(argv[i], "--extension")==0 && i+1<argc ){
       zExtension = argv[++i];
+    }else if( strcmp(argv[i], "--only")==0 && i+1<argc ){
+      onlyVariant = strcmp(argv[++i], "ext")==0;
     }else if( strcmp(argv[i], "--scale")==0 ){
       bScale = 1;
     }else{
@@ -526,7 +529,7 @@ int main(int argc, char **argv){
         }
       }
       if( !bKnown ){
-        fprintf(stderr, "usage: %s [--rounds N] [--extension PATH] [--scale]"
+        fprintf(stderr, "usage: %s [--rounds N] [--extension PATH] [--only ext|hand] [--scale]"
                 " [W1a W1b W2 W3 W4 W5]\n", argv[0]);
         return 2;
       }
@@ -552,6 +555,10 @@ int main(int argc, char **argv){
         int bExt = (r%2==0) ? (k==0) : (k==1);   /* alternate who goes first */
         Result res;
         long nRss;
+        if( onlyVariant>=0 && bExt!=onlyVariant ){
+          if( bExt ) aExt[r] = 1; else aHand[r] = 1;
+          continue;
+        }
         runChild(iW, bExt, &res, &nRss);
         if( !res.ok ){
           bOk = 0;
