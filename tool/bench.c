@@ -31,6 +31,7 @@
 
 static const char *zExtension = "./eventstore";
 static int onlyVariant = -1;     /* --only ext|hand: for profiling */
+static int bKeep = 0;            /* --keep: leave the database files */
 static const char *zDir = "build/bench";
 
 /* ------------------------------------------------------------- helpers */
@@ -459,7 +460,7 @@ static void runWorkload(int iW, int bExt, Result *pRes){
     if( strcmp(zName, "W3")==0 ) readAll(zPath, bExt, (long long)W1A_STREAMS*EVENTS_PER_STREAM, pRes);
     if( strcmp(zName, "W4")==0 ) readStreams(zPath, bExt, 1000, 1, pRes);
   }
-  removeDb(zPath);
+  if( !bKeep ) removeDb(zPath);
 }
 
 /* Fork, run, and collect the result and the child's peak RSS (KiB). */
@@ -517,6 +518,8 @@ int main(int argc, char **argv){
       zExtension = argv[++i];
     }else if( strcmp(argv[i], "--only")==0 && i+1<argc ){
       onlyVariant = strcmp(argv[++i], "ext")==0;
+    }else if( strcmp(argv[i], "--keep")==0 ){
+      bKeep = 1;
     }else if( strcmp(argv[i], "--scale")==0 ){
       bScale = 1;
     }else{

@@ -188,53 +188,68 @@ static int eventEof(sqlite3_vtab_cursor *cur){
   return ((EsCursor*)cur)->bEof;
 }
 
+/*
+** Column values.  Each storage value is fetched once with
+** sqlite3_column_value() (every sqlite3_column_* call takes the
+** connection's mutex) and read with sqlite3_value_*.  Formatted text is
+** handed over NUL-terminated (length -1), so that SQLite need not grow the
+** copy by one byte when the caller asks for it as C text.
+*/
+
 /* A UUID column: canonical text from the stored 16-byte blob. */
-static void resultUuid(sqlite3_context *ctx, sqlite3_stmt *pStmt, int iCol){
-  if( sqlite3_column_type(pStmt, iCol)==SQLITE_BLOB
-   && sqlite3_column_bytes(pStmt, iCol)==16 ){
-    char z[ES_UUID_TEXT_LEN];
-    esUuidFormat((const u8*)sqlite3_column_blob(pStmt, iCol), z);
-    sqlite3_result_text(ctx, z, ES_UUID_TEXT_LEN, SQLITE_TRANSIENT);
+static void resultUuid(sqlite3_context *ctx, sqlite3_value *pVal){
+  if( sqlite3_value_type(pVal)==SQLITE_BLOB && sqlite3_value_bytes(pVal)==16 ){
+    char z[ES_UUID_TEXT_LEN+1];
+    esUuidFormat((const u8*)sqlite3_value_blob(pVal), z);
+    z[ES_UUID_TEXT_LEN] = 0;
+    sqlite3_result_text(ctx, z, -1, SQLITE_TRANSIENT);
   }else{
-    sqlite3_result_value(ctx, sqlite3_column_value(pStmt, iCol));
+    sqlite3_result_value(ctx, pVal);
   }
 }
 
-static void resultTimestamp(sqlite3_context *ctx, sqlite3_stmt *pStmt,
-                            int iCol){
-  if( sqlite3_column_type(pStmt, iCol)==SQLITE_INTEGER ){
-    i64 t = sqlite3_column_int64(pStmt, iCol);
+/* A timestamp column: Unix microseconds as YYYY-MM-DDTHH:MM:SS.ffffffZ. */
+static void resultTimestamp(sqlite3_context *ctx, sqlite3_value *pVal){
+  if( sqlite3_value_type(pVal)==SQLITE_INTEGER ){
+    i64 t = sqlite3_value_int64(pVal);
     if( t>=ES_MIN_MICROS && t<=ES_MAX_MICROS ){
-      char z[ES_TIMESTAMP_TEXT_LEN];
+      char z[ES_TIMESTAMP_TEXT_LEN+1];
       esTimestampFormat(t, z);
-      sqlite3_result_text(ctx, z, ES_TIMESTAMP_TEXT_LEN, SQLITE_TRANSIENT);
+      z[ES_TIMESTAMP_TEXT_LEN] = 0;
+      sqlite3_result_text(ctx, z, -1, SQLITE_TRANSIENT);
       return;
     }
   }
-  sqlite3_result_value(ctx, sqlite3_column_value(pStmt, iCol));
+  sqlite3_result_value(ctx, pVal);
 }
 
+/* stream_id: aggregate_id ':' aggregate_type, built in a reused buffer. */
 static int resultStreamId(EsCursor *pCur, sqlite3_context *ctx,
                           sqlite3_stmt *pStmt){
-  const char *zId = (const char*)sqlite3_column_text(pStmt, ES_SCOL_AGGREGATE_ID);
-  int nId = sqlite3_column_bytes(pStmt, ES_SCOL_AGGREGATE_ID);
-  const char *zType = (const char*)sqlite3_column_text(pStmt, ES_SCOL_AGGREGATE_TYPE);
-  int nType = sqlite3_column_bytes(pStmt, ES_SCOL_AGGREGATE_TYPE);
+  sqlite3_value *pId = sqlite3_column_value(pStmt, ES_SCOL_AGGREGATE_ID);
+  sqlite3_value *pType = sqlite3_column_value(pStmt, ES_SCOL_AGGREGATE_TYPE);
+  int bText = sqlite3_value_type(pId)==SQLITE_TEXT
+           && sqlite3_value_type(pType)==SQLITE_TEXT;
+  int nId = sqlite3_value_bytes(pId);
+  int nType = sqlite3_value_bytes(pType);
+  const char *zId = (const char*)sqlite3_value_blob(pId);
+  const char *zType = (const char*)sqlite3_value_blob(pType);
   int n = nId + 1 + nType;
-  if( zId==0 || zType==0 ){
+  if( !bText || zId==0 || zType==0 ){
     sqlite3_result_null(ctx);
     return SQLITE_OK;
   }
-  if( n>pCur->nStreamIdAlloc ){
-    char *zNew = sqlite3_realloc(pCur->zStreamId, n + 64);
+  if( n+1>pCur->nStreamIdAlloc ){
+    char *zNew = sqlite3_realloc(pCur->zStreamId, n + 65);
     if( zNew==0 ) return SQLITE_NOMEM;
     pCur->zStreamId = zNew;
-    pCur->nStreamIdAlloc = n + 64;
+    pCur->nStreamIdAlloc = n + 65;
   }
   memcpy(pCur->zStreamId, zId, nId);
   pCur->zStreamId[nId] = ':';
   memcpy(pCur->zStreamId + nId + 1, zType, nType);
-  sqlite3_result_text(ctx, pCur->zStreamId, n, SQLITE_TRANSIENT);
+  pCur->zStreamId[n] = 0;
+  sqlite3_result_text(ctx, pCur->zStreamId, -1, SQLITE_TRANSIENT);
   return SQLITE_OK;
 }
 
@@ -246,12 +261,29 @@ static const signed char aPlainColumn[ES_VCOL_COUNT] = {
   ES_SCOL_DATA, ES_SCOL_METADATA, -1
 };
 
+/*
+** A value copied through.  Text is copied with sqlite3_result_text()
+** from its bytes: sqlite3_result_value() would allocate a fresh buffer for
+** every value (the stored text is not NUL-terminated), while this reuses
+** the result register's buffer row after row.  sqlite3_value_blob() gives
+** the bytes of a text value without adding a terminator.
+*/
+static void resultPlain(sqlite3_context *ctx, sqlite3_value *pVal){
+  if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
+    int n = sqlite3_value_bytes(pVal);
+    const void *z = n ? sqlite3_value_blob(pVal) : (const void*)"";
+    sqlite3_result_text(ctx, (const char*)z, n, SQLITE_TRANSIENT);
+  }else{
+    sqlite3_result_value(ctx, pVal);
+  }
+}
+
 static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
                        int iCol){
   EsCursor *pCur = (EsCursor*)cur;
   sqlite3_stmt *pStmt = pCur->pQuery->pStmt;
   if( iCol>=0 && iCol<ES_VCOL_COUNT && aPlainColumn[iCol]>=0 ){
-    sqlite3_result_value(ctx, sqlite3_column_value(pStmt, aPlainColumn[iCol]));
+    resultPlain(ctx, sqlite3_column_value(pStmt, aPlainColumn[iCol]));
     return SQLITE_OK;
   }
   switch( iCol ){
@@ -259,19 +291,19 @@ static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
     case ES_VCOL_STREAM:
       return resultStreamId(pCur, ctx, pStmt);
     case ES_VCOL_EVENT_ID:
-      resultUuid(ctx, pStmt, ES_SCOL_EVENT_ID);
+      resultUuid(ctx, sqlite3_column_value(pStmt, ES_SCOL_EVENT_ID));
       break;
     case ES_VCOL_CORRELATION_ID:
-      resultUuid(ctx, pStmt, ES_SCOL_CORRELATION_ID);
+      resultUuid(ctx, sqlite3_column_value(pStmt, ES_SCOL_CORRELATION_ID));
       break;
     case ES_VCOL_CAUSATION_ID:
-      resultUuid(ctx, pStmt, ES_SCOL_CAUSATION_ID);
+      resultUuid(ctx, sqlite3_column_value(pStmt, ES_SCOL_CAUSATION_ID));
       break;
     case ES_VCOL_OCCURRED_AT:
-      resultTimestamp(ctx, pStmt, ES_SCOL_OCCURRED_AT);
+      resultTimestamp(ctx, sqlite3_column_value(pStmt, ES_SCOL_OCCURRED_AT));
       break;
     case ES_VCOL_STORED_AT:
-      resultTimestamp(ctx, pStmt, ES_SCOL_STORED_AT);
+      resultTimestamp(ctx, sqlite3_column_value(pStmt, ES_SCOL_STORED_AT));
       break;
   }
   return SQLITE_OK;
