@@ -26,6 +26,11 @@ void esResultError(sqlite3_context *ctx, int rc, const char *zFmt, ...){
   va_start(ap, zFmt);
   zMsg = sqlite3_vmprintf(zFmt, ap);
   va_end(ap);
+  /* SQLITE_OK, SQLITE_ROW or SQLITE_DONE here would be a bug, and SQLite
+  ** would not treat them as an error: never let one through. */
+  if( (rc & 0xff)==SQLITE_OK || rc==SQLITE_ROW || rc==SQLITE_DONE ){
+    rc = SQLITE_ERROR;
+  }
   if( zMsg==0 || rc==SQLITE_NOMEM ){
     sqlite3_result_error_nomem(ctx);
   }else{

@@ -116,11 +116,13 @@ static int runChecks(EsConn *p, sqlite3_str *pProblems, int *pnProblem){
     sqlite3_stmt *pStmt = 0;
     int n = 0;
     rc = sqlite3_prepare_v2(p->db, aCheck[i].zSql, -1, &pStmt, 0);
-    while( rc==SQLITE_OK && (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    while( rc==SQLITE_OK ){
+      rc = sqlite3_step(pStmt);
+      if( rc!=SQLITE_ROW ) break;
       if( *pnProblem ) sqlite3_str_appendchar(pProblems, 1, ',');
       appendJsonString(pProblems, (const char*)sqlite3_column_text(pStmt, 0));
       (*pnProblem)++;
-      if( ++n>=ES_VERIFY_MAX_PER_CHECK ){ rc = SQLITE_DONE; break; }
+      rc = ++n>=ES_VERIFY_MAX_PER_CHECK ? SQLITE_DONE : SQLITE_OK;
     }
     if( rc==SQLITE_DONE ) rc = SQLITE_OK;
     sqlite3_finalize(pStmt);
