@@ -72,7 +72,18 @@ bench: eventstore.so tool/bench
 bench-scale: eventstore.so tool/bench
 	tool/bench --scale
 
-clean:
-	rm -rf eventstore.so build tool/bench
+# Many processes on one file, with and without SIGKILL (tool/torture.c).
+tool/torture: tool/torture.c
+	$(CC) -O2 $(WARN) -o $@ tool/torture.c -lsqlite3
 
-.PHONY: all deps test demo asan valgrind bench bench-scale clean
+TORTURE_SECONDS ?= 20
+torture: eventstore.so tool/torture
+	tool/torture --journal wal --seconds $(TORTURE_SECONDS) --self-test
+	tool/torture --journal delete --seconds $(TORTURE_SECONDS)
+	tool/torture --journal wal --sync full --kill --seconds $(TORTURE_SECONDS)
+	tool/torture --journal delete --sync full --kill --seconds $(TORTURE_SECONDS)
+
+clean:
+	rm -rf eventstore.so build tool/bench tool/torture
+
+.PHONY: all deps test demo asan valgrind bench bench-scale torture clean
