@@ -83,7 +83,28 @@ torture: eventstore.so tool/torture
 	tool/torture --journal wal --sync full --kill --seconds $(TORTURE_SECONDS)
 	tool/torture --journal delete --sync full --kill --seconds $(TORTURE_SECONDS)
 
+# libFuzzer targets (tool/fuzz/): es_append's inputs, the virtual tables
+# against plain SQL, damaged database files.  Each runs FUZZ_SECONDS from
+# the seed corpus in tool/fuzz/corpus (new inputs go to build/fuzz).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = append vtab corrupt
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+build/fuzz/fuzz_%: tool/fuzz/fuzz_%.c tool/fuzz/fuzz_common.h $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_FLAGS) -DSQLITE_CORE -o $@ $< $(EXT_SRC) -lsqlite3 $(LIBS)
+
+fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus-$$t; \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/fuzz_$$t build/fuzz/corpus-$$t tool/fuzz/corpus/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096 -artifact_prefix=build/fuzz/ \
+	    -print_final_stats=1 2>build/fuzz/fuzz_$$t.log \
+	    || { tail -n 60 build/fuzz/fuzz_$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::new_units_added|Done [0-9]+ runs" build/fuzz/fuzz_$$t.log; \
+	done
+
 clean:
 	rm -rf eventstore.so build tool/bench tool/torture
 
-.PHONY: all deps test demo asan valgrind bench bench-scale torture clean
+.PHONY: all deps test demo asan valgrind bench bench-scale torture fuzz clean

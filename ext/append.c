@@ -142,7 +142,9 @@ static int parseExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
       break;
     case SQLITE_FLOAT: {
       double r = sqlite3_value_double(pVal);
-      if( r!=(double)(i64)r || r>9.0e18 || r<-9.0e18 ){
+      /* The range test comes first: casting an out-of-range double to an
+      ** integer is undefined behaviour (found by fuzz_append). */
+      if( !(r>-9.0e18 && r<9.0e18) || r!=(double)(i64)r ){
         esResultError(ctx, SQLITE_ERROR, "es_append: expected_version %g is"
                       " not an integer", r);
         return 1;

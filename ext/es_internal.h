@@ -88,6 +88,7 @@ int  esTimestampFromSeconds(double r, i64 *pMicros);
 int  esTimestampFromValue(sqlite3_value*, i64 *pMicros); /* 0 ok,1 bad,2 NULL */
 void esTimestampFormat(i64 micros, char *zOut27);      /* no terminator */
 i64  esTimestampNow(void);
+int  esRegisterTimestampCollation(sqlite3*);
 
 /* ---------------------------------------------------------------- json.c */
 /*

@@ -63,6 +63,7 @@ int sqlite3_eventstore_init(sqlite3 *db, char **pzErrMsg,
   rc = esRegisterAppend(db, p);
   if( rc==SQLITE_OK ) rc = esRegisterFunctions(db, p);
   if( rc==SQLITE_OK ) rc = esRegisterVerify(db, p);
+  if( rc==SQLITE_OK ) rc = esRegisterTimestampCollation(db);
   if( rc==SQLITE_OK ) rc = esRegisterVtabs(db, p);
   esConnUnref(p);          /* the registrations hold their own references */
   if( rc!=SQLITE_OK && pzErrMsg ){

@@ -226,6 +226,36 @@ void esTimestampFormat(i64 t, char *z){
   z[26] = 'Z';
 }
 
+/*
+** The collation es_timestamp, declared on the virtual tables' occurred_at
+** and stored_at columns.  It compares text as instants (two spellings of
+** one instant are equal), so that whatever comparisons SQLite makes on
+** those columns itself (ORDER BY occurred_at, a constraint it checks
+** after the table) agree with the table's own.  Declaring a collation
+** other than BINARY also stops SQLite's constant propagation, which would
+** otherwise rewrite "occurred_at = '...' AND occurred_at < ..." into a
+** comparison of two constants as plain text.  Text that is not a
+** timestamp sorts after every timestamp, in byte order.
+*/
+static int timestampCollate(void *pArg, int nA, const void *zA, int nB,
+                            const void *zB){
+  i64 a, b;
+  int bA = esTimestampParseText((const char*)zA, nA, &a)==0;
+  int bB = esTimestampParseText((const char*)zB, nB, &b)==0;
+  (void)pArg;
+  if( bA && bB ) return a<b ? -1 : a>b;
+  if( bA!=bB ) return bA ? -1 : 1;
+  {
+    int c = memcmp(zA, zB, nA<nB ? nA : nB);
+    return c ? c : nA - nB;
+  }
+}
+
+int esRegisterTimestampCollation(sqlite3 *db){
+  return sqlite3_create_collation_v2(db, "es_timestamp", SQLITE_UTF8, 0,
+                                     timestampCollate, 0);
+}
+
 i64 esTimestampNow(void){
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

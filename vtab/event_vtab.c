@@ -7,6 +7,10 @@
 ** columns of API.md, in that order; event_stream has one more, HIDDEN,
 ** column `stream`, the argument of event_stream('<id>:<type>').
 **
+** Collations say how SQLite itself compares these columns, to agree with
+** the table: UUIDs without regard to case (NOCASE), timestamps as instants
+** (es_timestamp, timestamp.c).
+**
 ** A cursor runs one SQL query over main.es_events, built from the plan
 ** that xBestIndex chose (plan.c; the contract is in plan.h), and turns
 ** each storage row into the table's columns: UUID blobs become canonical
@@ -28,9 +32,10 @@ struct EsCursor {
 static const char zEventColumns[] =
   "global_position INTEGER, stream_id TEXT, stream_position INTEGER,"
   " aggregate_id TEXT, aggregate_type TEXT, aggregate_version INTEGER,"
-  " event_id TEXT, event_type TEXT, event_version INTEGER, tenant_id TEXT,"
-  " actor_id TEXT, correlation_id TEXT, causation_id TEXT, occurred_at TEXT,"
-  " stored_at TEXT, data TEXT, metadata TEXT";
+  " event_id TEXT COLLATE NOCASE, event_type TEXT, event_version INTEGER,"
+  " tenant_id TEXT, actor_id TEXT, correlation_id TEXT COLLATE NOCASE,"
+  " causation_id TEXT COLLATE NOCASE, occurred_at TEXT COLLATE es_timestamp,"
+  " stored_at TEXT COLLATE es_timestamp, data TEXT, metadata TEXT";
 
 static int connectTable(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,

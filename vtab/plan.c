@@ -49,6 +49,10 @@ static int isRangeColumn(char c){
   return c=='g' || c=='p' || c=='v' || c=='o' || c=='d';
 }
 
+static int isUuidColumn(char c){
+  return c=='e' || c=='r' || c=='u';
+}
+
 static int isTimestampColumn(char c){
   return c=='o' || c=='d';
 }
@@ -168,10 +172,12 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
         bAllTaken = 0;
         continue;
       }
-      /* Text comparisons are applied with the BINARY collation only. */
+      /* Text comparisons are applied with the column's own collation only
+      ** (BINARY, or NOCASE for UUIDs, which are matched in any case). */
       zColl = sqlite3_vtab_collation(pInfo, i);
       if( cOp=='=' && !isRangeColumn(cCol) && zColl
-       && sqlite3_stricmp(zColl, "BINARY")!=0 ){
+       && sqlite3_stricmp(zColl, "BINARY")!=0
+       && !(isUuidColumn(cCol) && sqlite3_stricmp(zColl, "NOCASE")==0) ){
         bAllTaken = 0;
         continue;
       }
