@@ -66,14 +66,74 @@ int esWritingStatementRunning(sqlite3 *db){
   return 0;
 }
 
-/* Open the scope: in autocommit mode this takes the write lock. */
+/*
+** The statements that undo a scope are prepared before the scope opens:
+** if preparing them failed later (out of memory), a transaction could be
+** left open.
+*/
+static int prepareUndo(EsConn *p, int eUndo1, int eUndo2){
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmtFresh(p, eUndo1, &pStmt);
+  if( rc==SQLITE_OK && eUndo2>=0 ) rc = esConnStmtFresh(p, eUndo2, &pStmt);
+  return rc;
+}
+
+/*
+** Prepare (if not cached, or expired by a schema change) every statement
+** an append may run, before the scope opens.  Out of memory while
+** preparing inside a nested statement interrupts every statement of the
+** connection until the outer one ends, ROLLBACK included; failing here,
+** before BEGIN, leaves nothing to undo.  Statements on tables that do not
+** exist yet (the first append) are prepared later, after the schema is
+** created; and a schema change by another connection between here and
+** BEGIN makes SQLite re-prepare inside the scope.  Those two cases can, if
+** memory runs out just then, leave the transaction open (esWriteRollback).
+*/
+static int preparePath(EsConn *p){
+  static const int aStmt[] = {
+    ES_STMT_COUNT_TABLES, ES_STMT_SCHEMA_OBJECTS,
+    ES_STMT_APPEND_LOOKUP, ES_STMT_INSERT_EVENT, ES_STMT_INSERT_STREAM,
+    ES_STMT_NEXT_STREAM_KEY, ES_STMT_EVENT_BY_ID, ES_STMT_EVENT_AT,
+    ES_STMT_SCHEMA_VERSION
+  };
+  int i, rc;
+  sqlite3_stmt *pStmt;
+  rc = prepareUndo(p, ES_STMT_SAVEPOINT, ES_STMT_ROLLBACK_TO);
+  if( rc!=SQLITE_OK ) return rc;
+  for(i=0; i<(int)(sizeof(aStmt)/sizeof(aStmt[0])); i++){
+    rc = esConnStmtFresh(p, aStmt[i], &pStmt);
+    if( rc==SQLITE_NOMEM ) return rc;
+    if( rc!=SQLITE_OK ) return SQLITE_OK;    /* no schema yet */
+  }
+  return SQLITE_OK;
+}
+
+/*
+** Open the scope: in autocommit mode this takes the write lock.
+**
+** If a transaction this code began could not be rolled back (out of
+** memory, see esWriteRollback), the connection is still inside it: refuse
+** to add to it until the application has run ROLLBACK.
+*/
 int esWriteBegin(EsConn *p, EsWriteScope *pScope){
+  int rc;
   pScope->eKind = SCOPE_NONE;
+  if( p->bOrphanTxn ){
+    if( !sqlite3_get_autocommit(p->db) ) return SQLITE_MISUSE;
+    p->bOrphanTxn = 0;
+  }
+  rc = preparePath(p);
+  if( rc!=SQLITE_OK ) return rc;
+  rc = prepareUndo(p, ES_STMT_RELEASE, -1);
+  if( rc!=SQLITE_OK ) return rc;
   if( !sqlite3_get_autocommit(p->db) ) return SQLITE_OK;
   if( esWritingStatementRunning(p->db) ){
     pScope->eKind = SCOPE_STATEMENT;
     return SQLITE_OK;
   }
+  rc = prepareUndo(p, ES_STMT_ROLLBACK, ES_STMT_COMMIT);
+  if( rc==SQLITE_OK ) rc = prepareUndo(p, ES_STMT_BEGIN_IMMEDIATE, -1);
+  if( rc!=SQLITE_OK ) return rc;
   pScope->eKind = SCOPE_TRANSACTION;
   return esRunSimple(p, ES_STMT_BEGIN_IMMEDIATE);
 }
@@ -85,6 +145,8 @@ int esWriteBegin(EsConn *p, EsWriteScope *pScope){
 int esWriteNeedAtomic(EsConn *p, EsWriteScope *pScope){
   int rc;
   if( pScope->eKind!=SCOPE_NONE ) return SQLITE_OK;
+  rc = prepareUndo(p, ES_STMT_ROLLBACK_TO, ES_STMT_RELEASE);
+  if( rc!=SQLITE_OK ) return rc;
   rc = esRunSimple(p, ES_STMT_SAVEPOINT);
   if( rc==SQLITE_OK ){
     pScope->eKind = SCOPE_SAVEPOINT;
@@ -98,11 +160,15 @@ int esWriteNeedAtomic(EsConn *p, EsWriteScope *pScope){
 }
 
 int esWriteCommit(EsConn *p, EsWriteScope *pScope){
+  /* (esWriteRollback below undoes a scope whose COMMIT failed.) */
   int rc = SQLITE_OK;
   switch( pScope->eKind ){
     case SCOPE_TRANSACTION:
       rc = esRunSimple(p, ES_STMT_COMMIT);
-      if( rc!=SQLITE_OK ) esRunSimple(p, ES_STMT_ROLLBACK);
+      if( rc!=SQLITE_OK ){
+        esWriteRollback(p, pScope);
+        return rc;
+      }
       break;
     case SCOPE_SAVEPOINT:
       rc = esRunSimple(p, ES_STMT_RELEASE);
@@ -115,9 +181,17 @@ int esWriteCommit(EsConn *p, EsWriteScope *pScope){
 void esWriteRollback(EsConn *p, EsWriteScope *pScope){
   switch( pScope->eKind ){
     case SCOPE_TRANSACTION:
-      /* If SQLite already rolled back (some I/O errors do), this fails
-      ** harmlessly. */
-      if( !sqlite3_get_autocommit(p->db) ) esRunSimple(p, ES_STMT_ROLLBACK);
+      /* SQLite may have rolled back already (it does on some I/O and
+      ** out-of-memory errors); otherwise roll back, trying twice, since a
+      ** transient out-of-memory can make the first attempt fail. */
+      if( !sqlite3_get_autocommit(p->db) && esRunSimple(p, ES_STMT_ROLLBACK) ){
+        if( !sqlite3_get_autocommit(p->db) ) esRunSimple(p, ES_STMT_ROLLBACK);
+      }
+      /* Out of memory inside a nested statement interrupts every
+      ** statement until the outer one ends, so ROLLBACK can fail here.
+      ** Then the connection stays in the transaction (uncommitted, so
+      ** the store is unchanged); esWriteBegin refuses to go on in it. */
+      if( !sqlite3_get_autocommit(p->db) ) p->bOrphanTxn = 1;
       break;
     case SCOPE_SAVEPOINT:
       esRunSimple(p, ES_STMT_ROLLBACK_TO);
@@ -752,9 +826,14 @@ static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   p->bInAppend = 1;
   iSavedRowid = sqlite3_last_insert_rowid(p->db);
   rc = esWriteBegin(p, &scope);
-  if( rc!=SQLITE_OK ){
+  if( rc==SQLITE_MISUSE ){
+    appendError(&a, SQLITE_ERROR, "es_append: the connection is still inside"
+        " the transaction of an earlier es_append that ran out of memory and"
+        " could not roll it back: run ROLLBACK first");
+  }else if( rc!=SQLITE_OK ){
     appendError(&a, rc, "es_append: cannot take the write lock: %s",
                 sqlite3_errmsg(p->db));
+    esWriteRollback(p, &scope);
   }else{
     rc = appendInScope(&a, &scope);
     if( rc==SQLITE_OK ){

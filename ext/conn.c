@@ -102,6 +102,21 @@ int esConnStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
   return rc;
 }
 
+/*
+** The cached statement eStmt, ready to run without being prepared again:
+** one that a schema change has expired is prepared afresh now.  Used
+** before a write scope opens, so that SQLite does not re-prepare it (and
+** possibly run out of memory) inside the scope.  sqlite3_expired() is
+** deprecated but is the one way to ask.
+*/
+int esConnStmtFresh(EsConn *p, int eStmt, sqlite3_stmt **pp){
+  if( p->aStmt[eStmt] && sqlite3_expired(p->aStmt[eStmt]) ){
+    sqlite3_finalize(p->aStmt[eStmt]);
+    p->aStmt[eStmt] = 0;
+  }
+  return esConnStmt(p, eStmt, pp);
+}
+
 /* How many idle virtual-table statements to keep. */
 #define ES_QUERY_CACHE_MAX 32
 

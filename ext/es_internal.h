@@ -160,6 +160,7 @@ int  esCheckTypeName(const char *z, int n);  /* 0 ok, else 1 */
 ** The SQL text of each is in storage.c (aStmtSql[]), in this order.
 */
 enum EsStmtId {
+  ES_STMT_BEGIN,
   ES_STMT_BEGIN_IMMEDIATE,
   ES_STMT_COMMIT,
   ES_STMT_ROLLBACK,
@@ -176,6 +177,9 @@ enum EsStmtId {
   ES_STMT_EVENT_AT,
   ES_STMT_LAST_EVENT,
   ES_STMT_EVENT_EXISTS,
+  ES_STMT_COUNT_TABLES,
+  ES_STMT_SCHEMA_OBJECTS,
+  ES_STMT_SCHEMA_VERSION,
   ES_STMT_COUNT
 };
 
@@ -197,6 +201,7 @@ struct EsConn {
   int nQuery;
   int bPinned;                      /* an eponymous table owns cleanup */
   int bInAppend;                    /* es_append is running */
+  int bOrphanTxn;                   /* our BEGIN could not be rolled back */
   i64 iCheckedCookie;               /* schema cookie last checked; -1 none */
   i64 nRowsVisited;                 /* rows read by cursors (tests) */
 #ifdef ES_TESTING
@@ -209,6 +214,7 @@ void esConnRef(EsConn*);
 void esConnUnref(void*);
 void esConnFinalizeAll(EsConn*);
 int  esConnStmt(EsConn*, int eStmt, sqlite3_stmt **pp);
+int  esConnStmtFresh(EsConn*, int eStmt, sqlite3_stmt **pp);
 int  esConnQuery(EsConn*, const char *zSql, EsQuery **pp);
 void esConnQueryRelease(EsConn*, EsQuery*);
 int  esConnPin(EsConn*);

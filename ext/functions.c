@@ -148,6 +148,12 @@ static void runWrite(sqlite3_context *ctx, const char *zFunc,
   EsWriteScope scope;
   char *zErr = 0;
   int rc = esWriteBegin(p, &scope);
+  if( rc==SQLITE_MISUSE ){
+    esResultError(ctx, SQLITE_ERROR, "%s: the connection is still inside the"
+        " transaction of an earlier call that ran out of memory and could not"
+        " roll it back: run ROLLBACK first", zFunc);
+    return;
+  }
   if( rc==SQLITE_OK ) rc = esWriteNeedAtomic(p, &scope);
   if( rc==SQLITE_OK ){
     rc = xWork(p, &zErr);

@@ -29,6 +29,11 @@
 ** A database can be hostile: a trigger added to es_events would run with
 ** every append.  esSchemaCheck() compares the schema with what this file
 ** creates and refuses to write to anything else.
+**
+** The queries on sqlite_schema are cached statements (storage.c), prepared
+** before a write scope opens: running out of memory while preparing
+** inside es_append would interrupt the ROLLBACK that undoes the scope.
+** Only creating the schema prepares statements inside the scope.
 */
 #include "es_internal.h"
 
@@ -85,16 +90,17 @@ static const EsSchemaObject aObject[] = {
 
 /* How many of the three es_* tables exist in main. */
 static int countTables(EsConn *p, int *pn){
-  sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(p->db,
-      "SELECT count(*) FROM main.sqlite_schema WHERE type='table'"
-      " AND name IN ('es_meta','es_streams','es_events')", -1, &pStmt, 0);
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(p, ES_STMT_COUNT_TABLES, &pStmt);
   *pn = 0;
-  if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+  if( rc!=SQLITE_OK ) return rc;
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW ){
     *pn = sqlite3_column_int(pStmt, 0);
+    rc = SQLITE_OK;
   }
-  rc = sqlite3_finalize(pStmt);
-  return rc;
+  sqlite3_reset(pStmt);
+  return rc==SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 int esSchemaExists(EsConn *p, int *pbExists){
@@ -125,10 +131,8 @@ static char *dbError(EsConn *p){
 }
 
 static int readSchemaVersion(EsConn *p, i64 *piVersion, char **pzErr){
-  sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(p->db,
-      "SELECT value FROM main.es_meta WHERE key='schema_version'", -1,
-      &pStmt, 0);
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(p, ES_STMT_SCHEMA_VERSION, &pStmt);
   *piVersion = 0;
   if( rc!=SQLITE_OK ){
     *pzErr = dbError(p);
@@ -145,7 +149,7 @@ static int readSchemaVersion(EsConn *p, i64 *piVersion, char **pzErr){
   }else{
     *pzErr = dbError(p);
   }
-  sqlite3_finalize(pStmt);
+  sqlite3_reset(pStmt);
   return rc;
 }
 
@@ -161,12 +165,7 @@ int esSchemaCheck(EsConn *p, char **pzErr){
   i64 iVersion;
 
   memset(aSeen, 0, sizeof(aSeen));
-  rc = sqlite3_prepare_v2(p->db,
-      "SELECT type, name, tbl_name, sql FROM main.sqlite_schema"
-      " WHERE tbl_name IN ('es_meta','es_streams','es_events')"
-      "    OR name IN ('es_meta','es_streams','es_events')"
-      "    OR name GLOB 'es_events_*' OR name GLOB 'es_streams_*'"
-      "    OR name GLOB 'es_meta_*'", -1, &pStmt, 0);
+  rc = esConnStmt(p, ES_STMT_SCHEMA_OBJECTS, &pStmt);
   if( rc!=SQLITE_OK ){
     *pzErr = dbError(p);
     return rc;
@@ -210,7 +209,7 @@ int esSchemaCheck(EsConn *p, char **pzErr){
     rc = SQLITE_ERROR;
     break;
   }
-  sqlite3_finalize(pStmt);
+  sqlite3_reset(pStmt);
   if( rc==SQLITE_NOMEM ) return rc;
   if( rc!=SQLITE_DONE ){
     if( *pzErr==0 ) *pzErr = dbError(p);

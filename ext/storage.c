@@ -24,6 +24,7 @@
 #include "es_internal.h"
 
 const char *const esStmtSql[ES_STMT_COUNT] = {
+  /* ES_STMT_BEGIN */           "BEGIN",
   /* ES_STMT_BEGIN_IMMEDIATE */ "BEGIN IMMEDIATE",
   /* ES_STMT_COMMIT */          "COMMIT",
   /* ES_STMT_ROLLBACK */        "ROLLBACK",
@@ -69,6 +70,17 @@ const char *const esStmtSql[ES_STMT_COUNT] = {
     " ORDER BY global_position DESC LIMIT 1",
   /* ES_STMT_EVENT_EXISTS */
     "SELECT 1 FROM main.es_events WHERE event_id=?1",
+  /* ES_STMT_COUNT_TABLES: how many of the store's tables exist (schema.c) */
+    "SELECT count(*) FROM main.sqlite_schema WHERE type='table'"
+    " AND name IN ('es_meta','es_streams','es_events')",
+  /* ES_STMT_SCHEMA_OBJECTS: everything on or named like the store's tables */
+    "SELECT type, name, tbl_name, sql FROM main.sqlite_schema"
+    " WHERE tbl_name IN ('es_meta','es_streams','es_events')"
+    "    OR name IN ('es_meta','es_streams','es_events')"
+    "    OR name GLOB 'es_events_*' OR name GLOB 'es_streams_*'"
+    "    OR name GLOB 'es_meta_*'",
+  /* ES_STMT_SCHEMA_VERSION: prepared only once es_meta exists */
+    "SELECT value FROM main.es_meta WHERE key='schema_version'",
 };
 
 /* Run a statement that returns no rows (BEGIN, COMMIT, ...). */

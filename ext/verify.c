@@ -83,26 +83,49 @@ static void appendJsonString(sqlite3_str *pStr, const char *z){
   sqlite3_str_appendchar(pStr, 1, '"');
 }
 
-/* One integer from a one-row query. */
-static int queryInt(sqlite3 *db, const char *zSql, i64 *piOut){
-  sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
-  *piOut = 0;
-  if( rc==SQLITE_OK ){
-    rc = sqlite3_step(pStmt);
-    if( rc==SQLITE_ROW ){
-      *piOut = sqlite3_column_int64(pStmt, 0);
-      rc = SQLITE_OK;
-    }else if( rc==SQLITE_DONE ){
-      rc = SQLITE_OK;
-    }
+#define N_CHECK ((int)(sizeof(aCheck)/sizeof(aCheck[0])))
+#define N_COUNT 3
+static const char *const azCount[N_COUNT] = {
+  "SELECT count(*) FROM main.es_events",
+  "SELECT count(*) FROM main.es_streams",
+  "SELECT max(global_position) FROM main.es_events",
+};
+
+/*
+** Everything es_verify runs is prepared before its read transaction
+** begins (see append.c: out of memory while preparing inside a nested
+** statement would interrupt the COMMIT that ends the transaction).
+*/
+typedef struct Verify Verify;
+struct Verify {
+  sqlite3_stmt *apCheck[N_CHECK];
+  sqlite3_stmt *apCount[N_COUNT];
+  i64 aCount[N_COUNT];
+};
+
+static int prepareAll(EsConn *p, Verify *pV){
+  int i, rc = SQLITE_OK;
+  sqlite3_stmt *pStmt;
+  for(i=0; i<N_CHECK && rc==SQLITE_OK; i++){
+    rc = sqlite3_prepare_v2(p->db, aCheck[i].zSql, -1, &pV->apCheck[i], 0);
   }
-  sqlite3_finalize(pStmt);
+  for(i=0; i<N_COUNT && rc==SQLITE_OK; i++){
+    rc = sqlite3_prepare_v2(p->db, azCount[i], -1, &pV->apCount[i], 0);
+  }
+  if( rc==SQLITE_OK ) rc = esConnStmtFresh(p, ES_STMT_SCHEMA_OBJECTS, &pStmt);
+  if( rc==SQLITE_OK ) rc = esConnStmtFresh(p, ES_STMT_SCHEMA_VERSION, &pStmt);
   return rc;
 }
 
+static void finalizeAll(Verify *pV){
+  int i;
+  for(i=0; i<N_CHECK; i++) sqlite3_finalize(pV->apCheck[i]);
+  for(i=0; i<N_COUNT; i++) sqlite3_finalize(pV->apCount[i]);
+}
+
 /* Run every check; problems go to pProblems, *pnProblem counts them. */
-static int runChecks(EsConn *p, sqlite3_str *pProblems, int *pnProblem){
+static int runChecks(EsConn *p, Verify *pV, sqlite3_str *pProblems,
+                     int *pnProblem){
   int i, rc = SQLITE_OK;
   char *zErr = 0;
   if( esSchemaCheck(p, &zErr)!=SQLITE_OK ){
@@ -112,10 +135,9 @@ static int runChecks(EsConn *p, sqlite3_str *pProblems, int *pnProblem){
     (*pnProblem)++;
     return SQLITE_OK;     /* the other checks assume the right shape */
   }
-  for(i=0; i<(int)(sizeof(aCheck)/sizeof(aCheck[0])) && rc==SQLITE_OK; i++){
-    sqlite3_stmt *pStmt = 0;
+  for(i=0; i<N_CHECK && rc==SQLITE_OK; i++){
+    sqlite3_stmt *pStmt = pV->apCheck[i];
     int n = 0;
-    rc = sqlite3_prepare_v2(p->db, aCheck[i].zSql, -1, &pStmt, 0);
     while( rc==SQLITE_OK ){
       rc = sqlite3_step(pStmt);
       if( rc!=SQLITE_ROW ) break;
@@ -125,7 +147,15 @@ static int runChecks(EsConn *p, sqlite3_str *pProblems, int *pnProblem){
       rc = ++n>=ES_VERIFY_MAX_PER_CHECK ? SQLITE_DONE : SQLITE_OK;
     }
     if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-    sqlite3_finalize(pStmt);
+    sqlite3_reset(pStmt);
+  }
+  for(i=0; i<N_COUNT && rc==SQLITE_OK && *pnProblem==0; i++){
+    rc = sqlite3_step(pV->apCount[i]);
+    if( rc==SQLITE_ROW ){
+      pV->aCount[i] = sqlite3_column_int64(pV->apCount[i], 0);
+      rc = SQLITE_OK;
+    }
+    sqlite3_reset(pV->apCount[i]);
   }
   return rc;
 }
@@ -134,32 +164,33 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   sqlite3 *db = p->db;
   sqlite3_str *pOut, *pProblems;
+  Verify v;
   int rc, bExists = 0, nProblem = 0, bOwnTxn = 0;
-  i64 nEvent = 0, nStream = 0, iPos = 0;
   char *zProblems, *zOut;
   (void)argc; (void)argv;
 
-  /* One snapshot for all checks. */
-  if( sqlite3_get_autocommit(db) && !esWritingStatementRunning(db) ){
-    rc = sqlite3_exec(db, "BEGIN", 0, 0, 0);
-    if( rc!=SQLITE_OK ){
-      esResultError(ctx, rc, "es_verify: %s", sqlite3_errmsg(db));
-      return;
-    }
-    bOwnTxn = 1;
+  memset(&v, 0, sizeof(v));
+  rc = esSchemaExists(p, &bExists);
+  if( rc==SQLITE_OK && bExists ) rc = prepareAll(p, &v);
+  if( rc==SQLITE_OK && sqlite3_get_autocommit(db) && !esWritingStatementRunning(db) ){
+    /* One snapshot for all checks: a read transaction of our own. */
+    sqlite3_stmt *pStmt;
+    rc = esConnStmtFresh(p, ES_STMT_COMMIT, &pStmt);
+    if( rc==SQLITE_OK ) rc = esConnStmtFresh(p, ES_STMT_ROLLBACK, &pStmt);
+    if( rc==SQLITE_OK ) rc = esRunSimple(p, ES_STMT_BEGIN);
+    bOwnTxn = rc==SQLITE_OK;
   }
   pProblems = sqlite3_str_new(db);
-  rc = esSchemaExists(p, &bExists);
   if( rc==SQLITE_OK && bExists ){
-    rc = runChecks(p, pProblems, &nProblem);
-    if( rc==SQLITE_OK && nProblem==0 ){
-      rc = queryInt(db, "SELECT count(*) FROM main.es_events", &nEvent);
-      if( rc==SQLITE_OK ) rc = queryInt(db, "SELECT count(*) FROM main.es_streams", &nStream);
-      if( rc==SQLITE_OK ) rc = queryInt(db, "SELECT max(global_position) FROM main.es_events", &iPos);
-    }
+    rc = runChecks(p, &v, pProblems, &nProblem);
   }
+  finalizeAll(&v);
   if( bOwnTxn && !sqlite3_get_autocommit(db) ){
-    sqlite3_exec(db, "COMMIT", 0, 0, 0);
+    if( esRunSimple(p, ES_STMT_COMMIT)!=SQLITE_OK
+     && esRunSimple(p, ES_STMT_ROLLBACK)!=SQLITE_OK
+     && !sqlite3_get_autocommit(db) ){
+      p->bOrphanTxn = 1;
+    }
   }
   zProblems = sqlite3_str_finish(pProblems);
   if( rc!=SQLITE_OK ){
@@ -172,7 +203,7 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_str_appendf(pOut, "{\"ok\":%s,\"schema\":\"%s\",\"events\":%lld,"
       "\"streams\":%lld,\"global_position\":%lld",
       nProblem ? "false" : "true", bExists ? "present" : "absent",
-      nEvent, nStream, iPos);
+      v.aCount[0], v.aCount[1], v.aCount[2]);
   if( nProblem ){
     sqlite3_str_appendf(pOut, ",\"problems\":[%s]", zProblems ? zProblems : "");
   }
