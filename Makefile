@@ -57,12 +57,20 @@ build/asan/eventstore.so: $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
 	gcc $(ASAN_FLAGS) $(WARN) -DES_TESTING -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
 
-asan: deps build/asan/eventstore.so build/static_link build/oom_test
+build/asan/static_link: test/static_link.c $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build/asan
+	gcc $(ASAN_FLAGS) $(WARN) -DSQLITE_CORE -o $@ test/static_link.c $(EXT_SRC) -lsqlite3 $(LIBS)
+
+build/asan/oom_test: test/oom.c $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build/asan
+	gcc $(ASAN_FLAGS) $(WARN) -DSQLITE_CORE -o $@ test/oom.c $(EXT_SRC) -lsqlite3 $(LIBS)
+
+asan: deps build/asan/eventstore.so build/asan/static_link build/asan/oom_test
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ES_EXTENSION=build/asan/eventstore.so ES_TESTING_EXTENSION=build/asan/eventstore.so \
-	$(TCLSH) test/all.tcl
+	ES_BINDIR=build/asan $(TCLSH) test/all.tcl
 
 valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build/oom_test
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl

@@ -13,7 +13,8 @@ if {[llength $argv] > 0} {
 
 set cmd [list [info nameofexecutable]]
 if {[info exists env(ES_VALGRIND)]} {
-  set cmd [list valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+  set cmd [list valgrind -q --leak-check=full --show-leak-kinds=definite \
+               --errors-for-leak-kinds=definite \
                --error-exitcode=1 --suppressions=$testdir/valgrind.supp \
                [info nameofexecutable]]
 }

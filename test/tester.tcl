@@ -26,6 +26,13 @@ if {[info exists ::env(ES_TESTING_EXTENSION)]} {
 } else {
   set ::es_testing_extension [file join $::topdir build testing eventstore.so]
 }
+# Where the test programs (static_link, oom_test) are: build/, or
+# build/asan/ under `make asan`.
+if {[info exists ::env(ES_BINDIR)]} {
+  set ::es_bindir [file normalize $::env(ES_BINDIR)]
+} else {
+  set ::es_bindir [file join $::topdir build]
+}
 set ::nPass 0
 set ::nFail 0
 set ::failed {}
