@@ -73,6 +73,7 @@ asan: deps build/asan/eventstore.so build/asan/static_link build/asan/oom_test
 	ES_BINDIR=build/asan $(TCLSH) test/all.tcl
 
 valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build/oom_test
+	@tool/deps.sh valgrind
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl
 
 # Benchmarks: extension against hand-written SQLite (docs/performance.md).
@@ -106,7 +107,11 @@ build/fuzz/fuzz_%: tool/fuzz/fuzz_%.c tool/fuzz/fuzz_common.h $(EXT_SRC) $(EXT_H
 	@mkdir -p build/fuzz
 	clang $(FUZZ_FLAGS) -DSQLITE_CORE -o $@ $< $(EXT_SRC) -lsqlite3 $(LIBS)
 
-fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
+deps-fuzz: deps
+	@tool/deps.sh clang libclang-rt-14-dev
+
+fuzz: deps-fuzz
+	@$(MAKE) -s $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build/fuzz/corpus-$$t; \
 	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
@@ -120,4 +125,4 @@ fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 clean:
 	rm -rf eventstore.so build tool/bench tool/torture
 
-.PHONY: all deps test demo asan valgrind bench bench-scale torture fuzz clean
+.PHONY: all deps deps-fuzz test demo asan valgrind bench bench-scale torture fuzz clean

@@ -1,12 +1,13 @@
 #!/bin/sh
 # deps.sh -- make sure the packages eventstore builds and tests with are
-# installed.  Run by `make test` and `make demo`.
+# installed.  Run by `make test` and `make demo`; `make valgrind` and
+# `make fuzz` name the extra packages they need as arguments.
 #
 # On Debian: installs what is missing with apt-get when run as root, and
 # otherwise prints the exact apt-get line to run and fails.
 set -eu
 
-PACKAGES="sqlite3 libsqlite3-dev tcl libsqlite3-tcl uuid-dev"
+PACKAGES="sqlite3 libsqlite3-dev tcl libsqlite3-tcl uuid-dev $*"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
