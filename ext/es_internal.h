@@ -180,6 +180,7 @@ enum EsStmtId {
   ES_STMT_COUNT_TABLES,
   ES_STMT_SCHEMA_OBJECTS,
   ES_STMT_SCHEMA_VERSION,
+  ES_STMT_PROBE_STORED_AT,
   ES_STMT_COUNT
 };
 
@@ -234,6 +235,7 @@ int esStreamVersion(EsConn*, const char *zId, int nId, const char *zType,
                     int nType, i64 *piVersion);
 int esGlobalPosition(EsConn*, i64 *piPos);
 int esEventExists(EsConn*, const u8 *aId16, int *pbExists);
+int esStoredAtBound(EsConn*, i64 t, int bAfter, i64 iMax, i64 *piPos);
 int esRunSimple(EsConn*, int eStmt);
 int esSplitStreamId(const char *z, int n, int *pnId);
 

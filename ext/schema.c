@@ -17,10 +17,14 @@
 **       read_all with a tenant filter; partial, so events without a tenant
 **       cost nothing to index
 **   es_events_occurred_at (occurred_at)     occurred_at ranges
-**   es_events_stored_at (stored_at)         stored_at ranges
 ** Every secondary index ends with the rowid, so rows that share a key
 ** come out in global order: "event_type = ? ORDER BY global_position"
 ** needs no sort.
+**
+** stored_at has no index: es_append makes it never decrease along
+** global_position, so a stored_at range is a global_position range, found
+** by a binary search on the rowid (vtab/plan.c).  Measured, the index cost
+** every append an index insert and every commit one more page.
 **
 ** Immutability: BEFORE UPDATE / BEFORE DELETE triggers on every es_*
 ** table raise an error.  es_clear() (test databases only) drops the tables
@@ -80,8 +84,6 @@ static const EsSchemaObject aObject[] = {
     " ON es_events(tenant_id) WHERE tenant_id IS NOT NULL" },
   { "index", "es_events_occurred_at", "es_events", "INDEX",
     " ON es_events(occurred_at)" },
-  { "index", "es_events_stored_at", "es_events", "INDEX",
-    " ON es_events(stored_at)" },
   ES_IMMUTABLE("es_events", "events"),
   ES_IMMUTABLE("es_streams", "streams"),
   ES_IMMUTABLE("es_meta", "metadata"),

@@ -81,6 +81,9 @@ const char *const esStmtSql[ES_STMT_COUNT] = {
     "    OR name GLOB 'es_meta_*'",
   /* ES_STMT_SCHEMA_VERSION: prepared only once es_meta exists */
     "SELECT value FROM main.es_meta WHERE key='schema_version'",
+  /* ES_STMT_PROBE_STORED_AT: the first event at or after a position */
+    "SELECT stored_at FROM main.es_events WHERE global_position>=?1"
+    " ORDER BY global_position LIMIT 1",
 };
 
 /* Run a statement that returns no rows (BEGIN, COMMIT, ...). */
@@ -168,6 +171,38 @@ int esEventExists(EsConn *p, const u8 *aId16, int *pbExists){
   sqlite3_clear_bindings(pStmt);
   if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
   return rc;
+}
+
+/*
+** The smallest global position whose stored_at is > t (bAfter) or >= t,
+** among positions up to iMax; iMax+1 if there is none.  stored_at never
+** decreases along global_position (es_append makes it so, es_verify
+** checks it), so this is a binary search on the rowid: O(log n) probes of
+** O(log n) each, and no index on stored_at to keep up on every append.
+*/
+int esStoredAtBound(EsConn *p, i64 t, int bAfter, i64 iMax, i64 *piPos){
+  sqlite3_stmt *pStmt;
+  i64 lo = 1, hi = iMax + 1;        /* the answer is in [lo, hi] */
+  int rc = esConnStmt(p, ES_STMT_PROBE_STORED_AT, &pStmt);
+  if( rc!=SQLITE_OK ) return rc;
+  while( lo<hi ){
+    i64 mid = lo + (hi - lo)/2;
+    int bPast = 1;                  /* no row at or after mid: past the end */
+    sqlite3_bind_int64(pStmt, 1, mid);
+    rc = sqlite3_step(pStmt);
+    if( rc==SQLITE_ROW ){
+      i64 s = sqlite3_column_int64(pStmt, 0);
+      bPast = bAfter ? s>t : s>=t;
+      rc = SQLITE_OK;
+    }else if( rc==SQLITE_DONE ){
+      rc = SQLITE_OK;
+    }
+    sqlite3_reset(pStmt);
+    if( rc!=SQLITE_OK ) return rc;
+    if( bPast ) hi = mid; else lo = mid + 1;
+  }
+  *piPos = lo;
+  return SQLITE_OK;
 }
 
 /*

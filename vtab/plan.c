@@ -339,37 +339,31 @@ static int findEq(const char *idxStr, char cCol){
   return -1;
 }
 
-/* The time column whose index serves a plan, or 0 (see plan.h). */
-static char timeDriver(const char *idxStr){
-  int i, bOther = 0, bStored = 0, bOccurred = 0;
+/* True if occurred_at's index should serve the plan (see plan.h). */
+static int occurredDriver(const char *idxStr){
+  int i, bOther = 0, bOccurred = 0;
   for(i=0; idxStr[2*i]; i++){
     switch( idxStr[2*i] ){
-      case 'e': case 's': case 'y': case 'n': case 't': case 'a':
+      case 'e': case 's': case 'y': case 'n': case 't': case 'a': case 'd':
         bOther = 1;
         break;
       case 'g':
         if( idxStr[2*i+1]=='=' ) bOther = 1;
         break;
-      case 'd': bStored = 1; break;
       case 'o': bOccurred = 1; break;
     }
   }
-  if( bOther ) return 0;
-  return bStored ? 'd' : bOccurred ? 'o' : 0;
+  return bOccurred && !bOther;
 }
 
 static const char *indexedBy(const char *idxStr){
-  switch( timeDriver(idxStr) ){
-    case 'd': return " INDEXED BY es_events_stored_at";
-    case 'o': return " INDEXED BY es_events_occurred_at";
-  }
-  return "";
+  return occurredDriver(idxStr) ? " INDEXED BY es_events_occurred_at" : "";
 }
 
 /*
 ** The ORDER BY of a plan's query.  In one stream, stream order is global
 ** order: saying stream_position lets SQLite walk the stream index without
-** sorting; along stored_at likewise.  A plan that need not be ordered
+** sorting.  A plan that need not be ordered
 ** (no ORDER BY consumed) and is driven by occurred_at returns rows in
 ** occurred_at order, with no sort at all.
 */
@@ -378,15 +372,8 @@ static const char *orderBy(int idxNum, const char *idxStr, int bStream){
   if( bStream ){
     return bDesc ? " ORDER BY stream_position DESC" : " ORDER BY stream_position";
   }
-  switch( timeDriver(idxStr) ){
-    case 'd':
-      return bDesc ? " ORDER BY stored_at DESC, global_position DESC"
-                   : " ORDER BY stored_at, global_position";
-    case 'o':
-      if( (idxNum & ES_PLAN_ORDERED)==0 ){
-        return " ORDER BY occurred_at, global_position";
-      }
-      break;
+  if( occurredDriver(idxStr) && (idxNum & ES_PLAN_ORDERED)==0 ){
+    return " ORDER BY occurred_at, global_position";
   }
   if( (idxNum & ES_PLAN_ORDERED)==0 && findEq(idxStr, 'a')>=0 ) return "";
   {
@@ -456,6 +443,12 @@ static void appendSelect(sqlite3_str *pStr, int idxNum, const char *idxStr,
         *pbStream = 1;
         break;
       case 'L': case 'O':
+        break;
+      case 'd':
+        /* A stored_at bound, turned into a global_position range by
+        ** esPlanBind: [?(2i+2), ?(2i+3)). */
+        sqlite3_str_appendf(pStr, " AND global_position>=?%d"
+                            " AND global_position<?%d", iParam, iParam+1);
         break;
       default:
         if( cOp=='i' && iArm>=0 && i==firstInList(idxStr) ){
@@ -619,6 +612,27 @@ static int bindError(EsVtab *pTab, const char *zColumn, sqlite3_value *pVal){
 }
 
 /*
+** A stored_at bound as the global_position range [?iParam, ?iParam+1):
+**   > t   [first after t, end)      >= t   [first at or after t, end)
+**   < t   [1, first at or after t)  <= t   [1, first after t)
+**   = t   [first at or after t, first after t)
+*/
+static int bindStoredAtRange(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
+                             char cOp, i64 t, i64 iSnapshot){
+  i64 lo = 1, hi = iSnapshot + 1;
+  int rc = SQLITE_OK;
+  if( cOp=='>' || cOp=='}' || cOp=='=' ){
+    rc = esStoredAtBound(pTab->p, t, cOp=='>', iSnapshot, &lo);
+  }
+  if( rc==SQLITE_OK && (cOp=='<' || cOp=='{' || cOp=='=') ){
+    rc = esStoredAtBound(pTab->p, t, cOp!='<', iSnapshot, &hi);
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, iParam, lo);
+  if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, iParam+1, hi);
+  return rc;
+}
+
+/*
 ** Bind argv to the statement of a plan.  A value that can match no row
 ** (a NULL, a malformed UUID, a stream id without ':') binds NULL, which
 ** then matches nothing, as the same comparison would in plain SQL.  A
@@ -670,7 +684,13 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
       case 'o': case 'd': {
         i64 t;
         switch( esTimestampFromValue(pVal, &t) ){
-          case 0: rc = sqlite3_bind_int64(pStmt, iParam, t); break;
+          case 0:
+            if( cCol=='o' ){
+              rc = sqlite3_bind_int64(pStmt, iParam, t);
+            }else{
+              rc = bindStoredAtRange(pTab, pStmt, iParam, cOp, t, iSnapshot);
+            }
+            break;
           case 2: *pbEmpty = 1; break;
           default:
             return bindError(pTab, cCol=='o' ? "occurred_at" : "stored_at",

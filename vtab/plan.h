@@ -34,9 +34,10 @@
 **   event_type, tenant_id,            their indexes, chosen by SQLite's
 **   aggregate_type, aggregate_id      planner (each ends in the rowid,
 **                                     so equal keys are in global order)
-**   otherwise stored_at               es_events_stored_at (stored_at never
-**                                     decreases along global_position, so
-**                                     its order is global order)
+**   stored_at                         the rowid: stored_at never decreases
+**                                     along global_position, so a range
+**                                     of it is a range of the rowid, found
+**                                     by binary search in xFilter
 **   otherwise occurred_at             es_events_occurred_at
 **   otherwise                         the rowid (global_position)
 */
