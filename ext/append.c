@@ -272,20 +272,23 @@ static int parseExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
 }
 
 /*
-** aggregate_id: non-empty text (an integer is taken as its text) of at
-** most ES_MAX_AGGREGATE_ID bytes, without NUL characters.
+** A text argument naming a stream's part.  aggregate_id (bType==0): any
+** non-empty text (an integer is taken as its text) of at most
+** ES_MAX_AGGREGATE_ID bytes, without NUL characters.  aggregate_type
+** (bType==1): a type name (esCheckTypeName).
 */
-static int readAggregateId(sqlite3_context *ctx, sqlite3_value *pVal,
-                           const char *zFunc, EsText *pOut){
+static int readStreamPart(sqlite3_context *ctx, sqlite3_value *pVal,
+                          const char *zFunc, int bType, EsText *pOut){
+  const char *zArg = bType ? "aggregate_type" : "aggregate_id";
   int eType = sqlite3_value_type(pVal);
   const char *z;
   int n;
   if( eType==SQLITE_NULL ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_id is NULL", zFunc);
+    esResultError(ctx, SQLITE_ERROR, "%s: %s is NULL", zFunc, zArg);
     return 1;
   }
-  if( eType!=SQLITE_TEXT && eType!=SQLITE_INTEGER ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_id must be text", zFunc);
+  if( eType!=SQLITE_TEXT && (bType || eType!=SQLITE_INTEGER) ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s must be text", zFunc, zArg);
     return 1;
   }
   z = (const char*)sqlite3_value_text(pVal);
@@ -295,50 +298,23 @@ static int readAggregateId(sqlite3_context *ctx, sqlite3_value *pVal,
     return 1;
   }
   if( n==0 ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_id is empty", zFunc);
+    esResultError(ctx, SQLITE_ERROR, "%s: %s is empty", zFunc, zArg);
     return 1;
   }
-  if( n>ES_MAX_AGGREGATE_ID ){
+  if( bType && esCheckTypeName(z, n) ){
+    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_type '%.64s' is not a"
+        " valid type name (1-%d letters, digits, '_', '.' or '-')", zFunc, z,
+        ES_MAX_TYPE_NAME);
+    return 1;
+  }
+  if( !bType && n>ES_MAX_AGGREGATE_ID ){
     esResultError(ctx, SQLITE_ERROR, "%s: aggregate_id is longer than %d"
                   " bytes", zFunc, ES_MAX_AGGREGATE_ID);
     return 1;
   }
-  if( (int)strlen(z)!=n ){
+  if( !bType && (int)strlen(z)!=n ){
     esResultError(ctx, SQLITE_ERROR, "%s: aggregate_id contains a NUL"
                   " character", zFunc);
-    return 1;
-  }
-  pOut->z = z;
-  pOut->n = n;
-  return 0;
-}
-
-static int readAggregateType(sqlite3_context *ctx, sqlite3_value *pVal,
-                             const char *zFunc, EsText *pOut){
-  const char *z;
-  int n;
-  if( sqlite3_value_type(pVal)==SQLITE_NULL ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_type is NULL", zFunc);
-    return 1;
-  }
-  if( sqlite3_value_type(pVal)!=SQLITE_TEXT ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_type must be text", zFunc);
-    return 1;
-  }
-  z = (const char*)sqlite3_value_text(pVal);
-  n = sqlite3_value_bytes(pVal);
-  if( z==0 ){
-    sqlite3_result_error_nomem(ctx);
-    return 1;
-  }
-  if( n==0 ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_type is empty", zFunc);
-    return 1;
-  }
-  if( esCheckTypeName(z, n) ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_type '%.64s' is not a"
-        " valid type name (1-%d letters, digits, '_', '.' or '-')", zFunc, z,
-        ES_MAX_TYPE_NAME);
     return 1;
   }
   pOut->z = z;
@@ -350,8 +326,8 @@ static int readAggregateType(sqlite3_context *ctx, sqlite3_value *pVal,
 int esReadStreamArgs(sqlite3_context *ctx, sqlite3_value *pId,
                      sqlite3_value *pType, const char *zFunc, EsText *pId2,
                      EsText *pType2){
-  if( readAggregateId(ctx, pId, zFunc, pId2) ) return 1;
-  return readAggregateType(ctx, pType, zFunc, pType2);
+  if( readStreamPart(ctx, pId, zFunc, 0, pId2) ) return 1;
+  return readStreamPart(ctx, pType, zFunc, 1, pType2);
 }
 
 /* ------------------------------------------------------------ the append */
@@ -782,8 +758,10 @@ static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   memset(&a, 0, sizeof(a));
   a.p = p;
   a.ctx = ctx;
-  if( readAggregateId(ctx, argv[0], "es_append", &a.aggId) ) return;
-  if( readAggregateType(ctx, argv[1], "es_append", &a.aggType) ) return;
+  if( esReadStreamArgs(ctx, argv[0], argv[1], "es_append", &a.aggId,
+                       &a.aggType) ){
+    return;
+  }
   if( parseExpectedVersion(ctx, argv[2], &a.iExpected) ) return;
 
   if( argc==4 ){

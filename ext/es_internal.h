@@ -114,6 +114,7 @@ int  esJsonString(EsJson*, EsArena*, EsText *pOut);      /* 0 ok; unescapes */
 int  esJsonMinify(const char *z, int n, EsArena*, EsText *pOut);
 int  esJsonIsObject(const char *z, int n, EsArena*, EsText *pOut,
                     const char **pzErr);
+void esJsonAppendString(sqlite3_str*, const char *z, int n);
 
 /* --------------------------------------------------------- event_parse.c */
 /*

@@ -323,3 +323,25 @@ int esJsonIsObject(const char *z, int n, EsArena *pArena, EsText *pOut,
   }
   return 0;
 }
+
+/*
+** Append z[0..n) to pStr as a JSON string (quoted, with '"', '\\' and
+** control characters escaped).  n<0: up to the NUL terminator.
+*/
+void esJsonAppendString(sqlite3_str *pStr, const char *z, int n){
+  int i;
+  if( n<0 ) n = z ? (int)strlen(z) : 0;
+  sqlite3_str_appendchar(pStr, 1, '"');
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    if( c=='"' || c=='\\' ){
+      sqlite3_str_appendchar(pStr, 1, '\\');
+      sqlite3_str_appendchar(pStr, 1, (char)c);
+    }else if( c<0x20 ){
+      sqlite3_str_appendf(pStr, "\\u%04x", c);
+    }else{
+      sqlite3_str_appendchar(pStr, 1, (char)c);
+    }
+  }
+  sqlite3_str_appendchar(pStr, 1, '"');
+}

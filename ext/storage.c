@@ -97,25 +97,19 @@ int esRunSimple(EsConn *p, int eStmt){
 }
 
 /*
-** Find a stream.  *piKey is its key (0 if it does not exist) and
-** *piVersion its version (0 if it does not exist).  A database without the
-** schema is an empty store.
+** Step a reading statement (bound by the caller) that returns at most one
+** row, and read its first n integer columns into a[].  *pbRow says whether
+** there was a row.  A database without the schema is an empty store: the
+** "no such table" of a statement that cannot be (re)prepared is no row.
 */
-int esStreamLookup(EsConn *p, const char *zId, int nId, const char *zType,
-                   int nType, i64 *piKey, i64 *piVersion){
-  sqlite3_stmt *pStmt;
-  int rc = esConnStmt(p, ES_STMT_STREAM_LOOKUP, &pStmt);
-  *piKey = 0;
-  *piVersion = 0;
-  if( rc!=SQLITE_OK ){
-    return esSchemaIsMissingError(p, rc) ? SQLITE_OK : rc;
-  }
-  sqlite3_bind_text(pStmt, 1, zId, nId, SQLITE_STATIC);
-  sqlite3_bind_text(pStmt, 2, zType, nType, SQLITE_STATIC);
+static int readOneRow(EsConn *p, sqlite3_stmt *pStmt, int *pbRow, i64 *a,
+                      int n){
+  int rc, i;
+  *pbRow = 0;
   rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW ){
-    *piKey = sqlite3_column_int64(pStmt, 0);
-    *piVersion = sqlite3_column_int64(pStmt, 1);
+    *pbRow = 1;
+    for(i=0; i<n; i++) a[i] = sqlite3_column_int64(pStmt, i);
     rc = SQLITE_OK;
   }else if( rc==SQLITE_DONE ){
     rc = SQLITE_OK;
@@ -123,6 +117,35 @@ int esStreamLookup(EsConn *p, const char *zId, int nId, const char *zType,
   sqlite3_reset(pStmt);
   sqlite3_clear_bindings(pStmt);
   if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
+  return rc;
+}
+
+/* The cached statement of a reader; *pp is 0 if the store has no schema. */
+static int readerStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
+  int rc = esConnStmt(p, eStmt, pp);
+  if( rc!=SQLITE_OK ){
+    *pp = 0;
+    if( esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
+  }
+  return rc;
+}
+
+/*
+** Find a stream.  *piKey is its key (0 if it does not exist) and
+** *piVersion its version (0 if it does not exist).
+*/
+int esStreamLookup(EsConn *p, const char *zId, int nId, const char *zType,
+                   int nType, i64 *piKey, i64 *piVersion){
+  sqlite3_stmt *pStmt;
+  i64 a[2] = {0, 0};
+  int bRow, rc = readerStmt(p, ES_STMT_STREAM_LOOKUP, &pStmt);
+  if( rc==SQLITE_OK && pStmt ){
+    sqlite3_bind_text(pStmt, 1, zId, nId, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zType, nType, SQLITE_STATIC);
+    rc = readOneRow(p, pStmt, &bRow, a, 2);
+  }
+  *piKey = a[0];
+  *piVersion = a[1];
   return rc;
 }
 
@@ -135,41 +158,23 @@ int esStreamVersion(EsConn *p, const char *zId, int nId, const char *zType,
 /* The highest global position; 0 for an empty store. */
 int esGlobalPosition(EsConn *p, i64 *piPos){
   sqlite3_stmt *pStmt;
-  int rc = esConnStmt(p, ES_STMT_LAST_EVENT, &pStmt);
-  *piPos = 0;
-  if( rc!=SQLITE_OK ){
-    return esSchemaIsMissingError(p, rc) ? SQLITE_OK : rc;
+  i64 a[1] = {0};
+  int bRow, rc = readerStmt(p, ES_STMT_LAST_EVENT, &pStmt);
+  if( rc==SQLITE_OK && pStmt ){
+    rc = readOneRow(p, pStmt, &bRow, a, 1);
   }
-  rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    *piPos = sqlite3_column_int64(pStmt, 0);
-    rc = SQLITE_OK;
-  }else if( rc==SQLITE_DONE ){
-    rc = SQLITE_OK;
-  }
-  sqlite3_reset(pStmt);
-  if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
+  *piPos = a[0];
   return rc;
 }
 
 int esEventExists(EsConn *p, const u8 *aId16, int *pbExists){
   sqlite3_stmt *pStmt;
-  int rc = esConnStmt(p, ES_STMT_EVENT_EXISTS, &pStmt);
+  int rc = readerStmt(p, ES_STMT_EVENT_EXISTS, &pStmt);
   *pbExists = 0;
-  if( rc!=SQLITE_OK ){
-    return esSchemaIsMissingError(p, rc) ? SQLITE_OK : rc;
+  if( rc==SQLITE_OK && pStmt ){
+    sqlite3_bind_blob(pStmt, 1, aId16, 16, SQLITE_STATIC);
+    rc = readOneRow(p, pStmt, pbExists, 0, 0);
   }
-  sqlite3_bind_blob(pStmt, 1, aId16, 16, SQLITE_STATIC);
-  rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    *pbExists = 1;
-    rc = SQLITE_OK;
-  }else if( rc==SQLITE_DONE ){
-    rc = SQLITE_OK;
-  }
-  sqlite3_reset(pStmt);
-  sqlite3_clear_bindings(pStmt);
-  if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
   return rc;
 }
 

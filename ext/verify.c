@@ -67,22 +67,6 @@ static const EsCheck aCheck[] = {
     " (SELECT 1 FROM main.es_events e WHERE e.stream_key=s.stream_key)" },
 };
 
-static void appendJsonString(sqlite3_str *pStr, const char *z){
-  sqlite3_str_appendchar(pStr, 1, '"');
-  for(; z && *z; z++){
-    unsigned char c = (unsigned char)*z;
-    if( c=='"' || c=='\\' ){
-      sqlite3_str_appendchar(pStr, 1, '\\');
-      sqlite3_str_appendchar(pStr, 1, (char)c);
-    }else if( c<0x20 ){
-      sqlite3_str_appendf(pStr, "\\u%04x", c);
-    }else{
-      sqlite3_str_appendchar(pStr, 1, (char)c);
-    }
-  }
-  sqlite3_str_appendchar(pStr, 1, '"');
-}
-
 #define N_CHECK ((int)(sizeof(aCheck)/sizeof(aCheck[0])))
 #define N_COUNT 3
 static const char *const azCount[N_COUNT] = {
@@ -130,7 +114,7 @@ static int runChecks(EsConn *p, Verify *pV, sqlite3_str *pProblems,
   char *zErr = 0;
   if( esSchemaCheck(p, &zErr)!=SQLITE_OK ){
     if( zErr==0 ) return SQLITE_NOMEM;
-    appendJsonString(pProblems, zErr);
+    esJsonAppendString(pProblems, zErr, -1);
     sqlite3_free(zErr);
     (*pnProblem)++;
     return SQLITE_OK;     /* the other checks assume the right shape */
@@ -142,7 +126,7 @@ static int runChecks(EsConn *p, Verify *pV, sqlite3_str *pProblems,
       rc = sqlite3_step(pStmt);
       if( rc!=SQLITE_ROW ) break;
       if( *pnProblem ) sqlite3_str_appendchar(pProblems, 1, ',');
-      appendJsonString(pProblems, (const char*)sqlite3_column_text(pStmt, 0));
+      esJsonAppendString(pProblems, (const char*)sqlite3_column_text(pStmt, 0), -1);
       (*pnProblem)++;
       rc = ++n>=ES_VERIFY_MAX_PER_CHECK ? SQLITE_DONE : SQLITE_OK;
     }

@@ -37,13 +37,16 @@ static const char zEventColumns[] =
   " causation_id TEXT COLLATE NOCASE, occurred_at TEXT COLLATE es_timestamp,"
   " stored_at TEXT COLLATE es_timestamp, data TEXT, metadata TEXT";
 
-static int connectTable(sqlite3 *db, void *pAux, int argc,
+/*
+** xConnect of both tables: argv[0] is the module's name, which says which
+** one this is.
+*/
+static int eventConnect(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,
-                        char **pzErr, int bStream){
+                        char **pzErr){
   EsVtab *pTab;
   char *zSql;
-  int rc;
-  (void)argc; (void)argv;
+  int rc, bStream = argc>0 && sqlite3_stricmp(argv[0], "event_stream")==0;
   zSql = sqlite3_mprintf("CREATE TABLE x(%s%s)", zEventColumns,
                          bStream ? ", stream HIDDEN" : "");
   if( zSql==0 ) return SQLITE_NOMEM;
@@ -65,18 +68,6 @@ static int connectTable(sqlite3 *db, void *pAux, int argc,
   esConnRef(pTab->p);
   *ppVtab = &pTab->base;
   return SQLITE_OK;
-}
-
-static int allConnect(sqlite3 *db, void *pAux, int argc,
-                      const char *const *argv, sqlite3_vtab **ppVtab,
-                      char **pzErr){
-  return connectTable(db, pAux, argc, argv, ppVtab, pzErr, 0);
-}
-
-static int streamConnect(sqlite3 *db, void *pAux, int argc,
-                         const char *const *argv, sqlite3_vtab **ppVtab,
-                         char **pzErr){
-  return connectTable(db, pAux, argc, argv, ppVtab, pzErr, 1);
 }
 
 /*
@@ -320,26 +311,12 @@ static int eventRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid){
   return SQLITE_OK;
 }
 
-static sqlite3_module eventAllModule = {
-  .iVersion = 0,
-  .xCreate = 0,                 /* eponymous-only */
-  .xConnect = allConnect,
-  .xBestIndex = eventBestIndex,
-  .xDisconnect = eventDisconnect,
-  .xDestroy = eventDisconnect,
-  .xOpen = eventOpen,
-  .xClose = eventClose,
-  .xFilter = eventFilter,
-  .xNext = eventNext,
-  .xEof = eventEof,
-  .xColumn = eventColumn,
-  .xRowid = eventRowid,
-};
-
-static sqlite3_module eventStreamModule = {
+/* One module, registered under both names (eventConnect tells them
+** apart).  xCreate is NULL: eponymous-only. */
+static sqlite3_module eventModule = {
   .iVersion = 0,
   .xCreate = 0,
-  .xConnect = streamConnect,
+  .xConnect = eventConnect,
   .xBestIndex = eventBestIndex,
   .xDisconnect = eventDisconnect,
   .xDestroy = eventDisconnect,
@@ -355,11 +332,11 @@ static sqlite3_module eventStreamModule = {
 int esRegisterVtabs(sqlite3 *db, EsConn *p){
   int rc;
   esConnRef(p);
-  rc = sqlite3_create_module_v2(db, "event_all", &eventAllModule, p,
+  rc = sqlite3_create_module_v2(db, "event_all", &eventModule, p,
                                 esConnUnref);
   if( rc==SQLITE_OK ){
     esConnRef(p);
-    rc = sqlite3_create_module_v2(db, "event_stream", &eventStreamModule, p,
+    rc = sqlite3_create_module_v2(db, "event_stream", &eventModule, p,
                                   esConnUnref);
   }
   return rc;

@@ -571,25 +571,14 @@ static int bindInList(sqlite3_stmt *pStmt, int iParam, sqlite3_value *pList,
   for(rc=sqlite3_vtab_in_first(pList, &pVal); rc==SQLITE_OK && pVal;
       rc=sqlite3_vtab_in_next(pList, &pVal)){
     const unsigned char *zVal;
-    int n, k;
+    int n;
     if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;  /* never equal */
     zVal = sqlite3_value_text(pVal);
     n = sqlite3_value_bytes(pVal);
     if( zVal==0 ){ rc = SQLITE_NOMEM; break; }
-    sqlite3_str_appendall(pStr, bFirst ? "\"" : ",\"");
+    if( !bFirst ) sqlite3_str_appendchar(pStr, 1, ',');
     bFirst = 0;
-    for(k=0; k<n; k++){
-      unsigned char c = zVal[k];
-      if( c=='"' || c=='\\' ){
-        sqlite3_str_appendchar(pStr, 1, '\\');
-        sqlite3_str_appendchar(pStr, 1, (char)c);
-      }else if( c<0x20 ){
-        sqlite3_str_appendf(pStr, "\\u%04x", c);
-      }else{
-        sqlite3_str_appendchar(pStr, 1, (char)c);
-      }
-    }
-    sqlite3_str_appendchar(pStr, 1, '"');
+    esJsonAppendString(pStr, (const char*)zVal, n);
   }
   sqlite3_str_appendchar(pStr, 1, ']');
   z = sqlite3_str_finish(pStr);
