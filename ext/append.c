@@ -24,6 +24,10 @@
 **     racing on one stream queue up on the lock (honouring busy_timeout)
 **     and the second one sees the first one's events: one success and one
 **     conflict, never SQLITE_BUSY_SNAPSHOT from a read-then-upgrade.
+**     (One exception the caller controls: when the outer SELECT itself
+**     reads the same WAL database, it holds a snapshot, and a commit by
+**     another connection meanwhile makes SQLite refuse the write lock
+**     with SQLITE_BUSY_SNAPSHOT.  Such loops belong in BEGIN IMMEDIATE.)
 **
 **  2. Inside the caller's transaction (BEGIN ... COMMIT, or a SAVEPOINT),
 **     the outer statement a SELECT:  SAVEPOINT es_append ... RELEASE, or
@@ -385,9 +389,9 @@ static void formatUuid(const u8 *a, char *zOut){
 
 /*
 ** Mark events whose id appeared earlier in the same batch, and check that
-** such a repeat is the same event.  Quadratic, but a batch's duplicates
-** are checked with a sort-free pass only when the batch is small; larger
-** batches use a hash of the ids.
+** such a repeat is the same event.  One pass over the batch with an
+** open-addressing hash of the ids (the last bytes of a v4 UUID are
+** random), so a batch of n events costs O(n).
 */
 static int findBatchDuplicates(EsAppend *pA){
   EsBatch *pB = &pA->batch;
