@@ -694,14 +694,14 @@ static int checkSchemaIfChanged(EsAppend *pA){
   i64 n = sqlite3_stmt_status(pLookup, SQLITE_STMTSTATUS_REPREPARE, 0);
   char *zErr = 0;
   int rc;
-  if( p->iCheckedCookie==n ) return SQLITE_OK;
+  if( p->iCheckedReprepare==n ) return SQLITE_OK;
   rc = esSchemaCheck(p, &zErr);
   if( rc!=SQLITE_OK ){
     appendError(pA, rc, "es_append: %s", zErr ? zErr : sqlite3_errstr(rc));
     sqlite3_free(zErr);
     return pA->rcErr;
   }
-  p->iCheckedCookie = n;
+  p->iCheckedReprepare = n;
   return SQLITE_OK;
 }
 
@@ -713,7 +713,7 @@ static int appendInScope(EsAppend *pA, EsWriteScope *pScope){
   EsConn *p = pA->p;
   int rc, bReplay = 0;
 
-  if( p->iCheckedCookie<0 ){
+  if( p->iCheckedReprepare<0 ){
     rc = ensureSchema(pA, pScope);
     if( rc ) return rc;
   }

@@ -26,7 +26,7 @@ EsConn *esConnNew(sqlite3 *db){
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->nRef = 1;
-  p->iCheckedCookie = -1;
+  p->iCheckedReprepare = -1;
   return p;
 }
 
@@ -68,7 +68,7 @@ void esConnFinalizeAll(EsConn *p){
   p->pQuery = 0;
   p->nQuery = 0;
   p->bPinned = 0;
-  p->iCheckedCookie = -1;
+  p->iCheckedReprepare = -1;
 }
 
 /*

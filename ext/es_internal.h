@@ -168,7 +168,6 @@ enum EsStmtId {
   ES_STMT_SAVEPOINT,
   ES_STMT_RELEASE,
   ES_STMT_ROLLBACK_TO,
-  ES_STMT_SCHEMA_COOKIE,
   ES_STMT_STREAM_LOOKUP,
   ES_STMT_APPEND_LOOKUP,
   ES_STMT_NEXT_STREAM_KEY,
@@ -204,7 +203,8 @@ struct EsConn {
   int bPinned;                      /* an eponymous table owns cleanup */
   int bInAppend;                    /* es_append is running */
   int bOrphanTxn;                   /* our BEGIN could not be rolled back */
-  i64 iCheckedCookie;               /* schema cookie last checked; -1 none */
+  i64 iCheckedReprepare;            /* re-prepare count of the lookup at the
+                                    ** last schema check; -1: never checked */
   i64 nRowsVisited;                 /* rows read by cursors (tests) */
 #ifdef ES_TESTING
   char *zLastQuery;                 /* SQL of the last cursor (tests) */

@@ -31,7 +31,6 @@ const char *const esStmtSql[ES_STMT_COUNT] = {
   /* ES_STMT_SAVEPOINT */       "SAVEPOINT es_append",
   /* ES_STMT_RELEASE */         "RELEASE es_append",
   /* ES_STMT_ROLLBACK_TO */     "ROLLBACK TO es_append",
-  /* ES_STMT_SCHEMA_COOKIE */   "PRAGMA main.schema_version",
   /* ES_STMT_STREAM_LOOKUP */
     "SELECT s.stream_key,"
     " (SELECT max(e.stream_position) FROM main.es_events e"
