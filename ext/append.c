@@ -77,21 +77,22 @@ int esWritingStatementRunning(sqlite3 *db){
 */
 static int prepareUndo(EsConn *p, int eUndo1, int eUndo2){
   sqlite3_stmt *pStmt;
-  int rc = esConnStmtFresh(p, eUndo1, &pStmt);
-  if( rc==SQLITE_OK && eUndo2>=0 ) rc = esConnStmtFresh(p, eUndo2, &pStmt);
+  int rc = esConnStmt(p, eUndo1, &pStmt);
+  if( rc==SQLITE_OK && eUndo2>=0 ) rc = esConnStmt(p, eUndo2, &pStmt);
   return rc;
 }
 
 /*
-** Prepare (if not cached, or expired by a schema change) every statement
-** an append may run, before the scope opens.  Out of memory while
-** preparing inside a nested statement interrupts every statement of the
-** connection until the outer one ends, ROLLBACK included; failing here,
-** before BEGIN, leaves nothing to undo.  Statements on tables that do not
-** exist yet (the first append) are prepared later, after the schema is
-** created; and a schema change by another connection between here and
-** BEGIN makes SQLite re-prepare inside the scope.  Those two cases can, if
-** memory runs out just then, leave the transaction open (esWriteRollback).
+** Prepare (if not cached) every statement an append may run, before the
+** scope opens.  Out of memory while preparing inside a nested statement
+** interrupts every statement of the connection until the outer one ends,
+** ROLLBACK included; failing here, before BEGIN, leaves nothing to undo.
+** After this connection creates or drops the store's tables the cache is
+** emptied (esConnForgetStatements), so that the next call prepares afresh
+** here.  Left inside the scope: statements on tables that do not exist yet
+** (the first append), and re-preparation that SQLite does itself after a
+** schema change by other DDL.  Those can, if memory runs out just then,
+** leave the transaction open (esWriteRollback).
 */
 static int preparePath(EsConn *p){
   static const int aStmt[] = {
@@ -105,7 +106,7 @@ static int preparePath(EsConn *p){
   rc = prepareUndo(p, ES_STMT_SAVEPOINT, ES_STMT_ROLLBACK_TO);
   if( rc!=SQLITE_OK ) return rc;
   for(i=0; i<(int)(sizeof(aStmt)/sizeof(aStmt[0])); i++){
-    rc = esConnStmtFresh(p, aStmt[i], &pStmt);
+    rc = esConnStmt(p, aStmt[i], &pStmt);
     if( rc==SQLITE_NOMEM ) return rc;
     if( rc!=SQLITE_OK ) return SQLITE_OK;    /* no schema yet */
   }
@@ -830,6 +831,7 @@ static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   sqlite3_set_last_insert_rowid(p->db, iSavedRowid);
   p->bInAppend = 0;
+  if( p->bSchemaChanged ) esConnForgetStatements(p);
 
   if( rc==SQLITE_OK ){
     appendResult(&a);

@@ -103,18 +103,22 @@ int esConnStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
 }
 
 /*
-** The cached statement eStmt, ready to run without being prepared again:
-** one that a schema change has expired is prepared afresh now.  Used
-** before a write scope opens, so that SQLite does not re-prepare it (and
-** possibly run out of memory) inside the scope.  sqlite3_expired() is
-** deprecated but is the one way to ask.
+** Finalize the cached internal statements (not the virtual tables'
+** queries) after this connection changed the store's schema.  SQLite
+** would re-prepare them on their next run, which may be inside a write
+** scope; prepared afresh, they are ready before the next scope opens (see
+** esWriteBegin in append.c).  (SQLite's deprecated expired-statement test
+** could say which are stale, but it is missing from builds without
+** deprecated interfaces, such as Node's better-sqlite3.)
 */
-int esConnStmtFresh(EsConn *p, int eStmt, sqlite3_stmt **pp){
-  if( p->aStmt[eStmt] && sqlite3_expired(p->aStmt[eStmt]) ){
-    sqlite3_finalize(p->aStmt[eStmt]);
-    p->aStmt[eStmt] = 0;
+void esConnForgetStatements(EsConn *p){
+  int i;
+  for(i=0; i<ES_STMT_COUNT; i++){
+    sqlite3_finalize(p->aStmt[i]);
+    p->aStmt[i] = 0;
   }
-  return esConnStmt(p, eStmt, pp);
+  p->iCheckedReprepare = -1;
+  p->bSchemaChanged = 0;
 }
 
 /* How many idle virtual-table statements to keep. */

@@ -203,6 +203,7 @@ struct EsConn {
   int bPinned;                      /* an eponymous table owns cleanup */
   int bInAppend;                    /* es_append is running */
   int bOrphanTxn;                   /* our BEGIN could not be rolled back */
+  int bSchemaChanged;               /* we created or dropped es_* tables */
   i64 iCheckedReprepare;            /* re-prepare count of the lookup at the
                                     ** last schema check; -1: never checked */
   i64 nRowsVisited;                 /* rows read by cursors (tests) */
@@ -216,7 +217,7 @@ void esConnRef(EsConn*);
 void esConnUnref(void*);
 void esConnFinalizeAll(EsConn*);
 int  esConnStmt(EsConn*, int eStmt, sqlite3_stmt **pp);
-int  esConnStmtFresh(EsConn*, int eStmt, sqlite3_stmt **pp);
+void esConnForgetStatements(EsConn*);
 int  esConnQuery(EsConn*, const char *zSql, EsQuery **pp);
 void esConnQueryRelease(EsConn*, EsQuery*);
 int  esConnPin(EsConn*);

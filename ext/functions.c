@@ -165,6 +165,7 @@ static void runWrite(sqlite3_context *ctx, const char *zFunc,
   }else{
     esWriteRollback(p, &scope);
   }
+  if( p->bSchemaChanged ) esConnForgetStatements(p);
   if( rc!=SQLITE_OK ){
     if( rc==SQLITE_NOMEM ){
       sqlite3_result_error_nomem(ctx);

@@ -253,6 +253,7 @@ int esSchemaCreate(EsConn *p, char **pzErr){
     return rc;
   }
   if( n>0 ) return esSchemaCheck(p, pzErr);
+  p->bSchemaChanged = 1;
   for(i=0; i<N_OBJECT && rc==SQLITE_OK; i++){
     char *zSql = objectSql(&aObject[i], 1);
     if( zSql==0 ) return SQLITE_NOMEM;
@@ -281,8 +282,7 @@ int esSchemaClear(EsConn *p, char **pzErr){
   if( rc==SQLITE_OK && n>0 ){
     rc = esSchemaCheck(p, pzErr);
     if( rc!=SQLITE_OK ) return rc;
-    /* Our prepared statements name these tables: drop them first so that
-    ** nothing holds the tables open. */
+    p->bSchemaChanged = 1;
     rc = sqlite3_exec(p->db, "DROP TABLE main.es_events;"
                       "DROP TABLE main.es_streams;"
                       "DROP TABLE main.es_meta;", 0, 0, 0);

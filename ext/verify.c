@@ -96,8 +96,8 @@ static int prepareAll(EsConn *p, Verify *pV){
   for(i=0; i<N_COUNT && rc==SQLITE_OK; i++){
     rc = sqlite3_prepare_v2(p->db, azCount[i], -1, &pV->apCount[i], 0);
   }
-  if( rc==SQLITE_OK ) rc = esConnStmtFresh(p, ES_STMT_SCHEMA_OBJECTS, &pStmt);
-  if( rc==SQLITE_OK ) rc = esConnStmtFresh(p, ES_STMT_SCHEMA_VERSION, &pStmt);
+  if( rc==SQLITE_OK ) rc = esConnStmt(p, ES_STMT_SCHEMA_OBJECTS, &pStmt);
+  if( rc==SQLITE_OK ) rc = esConnStmt(p, ES_STMT_SCHEMA_VERSION, &pStmt);
   return rc;
 }
 
@@ -159,8 +159,8 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_OK && sqlite3_get_autocommit(db) && !esWritingStatementRunning(db) ){
     /* One snapshot for all checks: a read transaction of our own. */
     sqlite3_stmt *pStmt;
-    rc = esConnStmtFresh(p, ES_STMT_COMMIT, &pStmt);
-    if( rc==SQLITE_OK ) rc = esConnStmtFresh(p, ES_STMT_ROLLBACK, &pStmt);
+    rc = esConnStmt(p, ES_STMT_COMMIT, &pStmt);
+    if( rc==SQLITE_OK ) rc = esConnStmt(p, ES_STMT_ROLLBACK, &pStmt);
     if( rc==SQLITE_OK ) rc = esRunSimple(p, ES_STMT_BEGIN);
     bOwnTxn = rc==SQLITE_OK;
   }
