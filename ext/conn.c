@@ -45,6 +45,13 @@ void esConnUnref(void *pArg){
   sqlite3_free(p);
 }
 
+static void queryFree(EsQuery *pQ){
+  sqlite3_finalize(pQ->pStmt);
+  sqlite3_free(pQ->zKey);
+  sqlite3_free(pQ->zSql);
+  sqlite3_free(pQ);
+}
+
 /* Finalize every cached statement.  Safe to call more than once. */
 void esConnFinalizeAll(EsConn *p){
   int i;
@@ -61,9 +68,7 @@ void esConnFinalizeAll(EsConn *p){
       pQ->inUse = 2;
       continue;
     }
-    sqlite3_finalize(pQ->pStmt);
-    sqlite3_free(pQ->zSql);
-    sqlite3_free(pQ);
+    queryFree(pQ);
   }
   p->pQuery = 0;
   p->nQuery = 0;
@@ -125,16 +130,20 @@ void esConnForgetStatements(EsConn *p){
 #define ES_QUERY_CACHE_MAX 32
 
 /*
-** A statement for the SQL text zSql, for a virtual-table cursor: an idle
-** cached one if there is one, else a new one (added to the cache).  The
-** statement is marked in use until esConnQueryRelease().
+** A statement for a virtual-table cursor, cached by its plan (iKey1,
+** iKey2, zKey): an idle cached one if there is one; else xBuild writes the
+** SQL (only then: building it costs more than finding it) and a new
+** statement joins the cache.  It is marked in use until
+** esConnQueryRelease().
 */
-int esConnQuery(EsConn *p, const char *zSql, EsQuery **pp){
+int esConnQuery(EsConn *p, int iKey1, int iKey2, const char *zKey,
+                int (*xBuild)(void*, char**), void *pBuildArg, EsQuery **pp){
   EsQuery *pQ;
   int rc;
   *pp = 0;
   for(pQ=p->pQuery; pQ; pQ=pQ->pNext){
-    if( !pQ->inUse && strcmp(pQ->zSql, zSql)==0 ){
+    if( !pQ->inUse && pQ->iKey1==iKey1 && pQ->iKey2==iKey2
+     && strcmp(pQ->zKey, zKey)==0 ){
       pQ->inUse = 1;
       *pp = pQ;
       return SQLITE_OK;
@@ -145,17 +154,16 @@ int esConnQuery(EsConn *p, const char *zSql, EsQuery **pp){
   pQ = sqlite3_malloc(sizeof(EsQuery));
   if( pQ==0 ) return SQLITE_NOMEM;
   memset(pQ, 0, sizeof(*pQ));
-  pQ->zSql = sqlite3_mprintf("%s", zSql);
-  if( pQ->zSql==0 ){
-    sqlite3_free(pQ);
-    return SQLITE_NOMEM;
+  pQ->iKey1 = iKey1;
+  pQ->iKey2 = iKey2;
+  pQ->zKey = sqlite3_mprintf("%s", zKey);
+  rc = pQ->zKey ? xBuild(pBuildArg, &pQ->zSql) : SQLITE_NOMEM;
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_prepare_v3(p->db, pQ->zSql, -1, SQLITE_PREPARE_PERSISTENT,
+                            &pQ->pStmt, 0);
   }
-  rc = sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
-                          &pQ->pStmt, 0);
   if( rc!=SQLITE_OK ){
-    sqlite3_finalize(pQ->pStmt);
-    sqlite3_free(pQ->zSql);
-    sqlite3_free(pQ);
+    queryFree(pQ);
     return rc;
   }
   pQ->inUse = 1;
@@ -170,9 +178,7 @@ int esConnQuery(EsConn *p, const char *zSql, EsQuery **pp){
       EsQuery *pCur = *pp2;
       if( ++n>ES_QUERY_CACHE_MAX && !pCur->inUse ){
         *pp2 = pCur->pNext;
-        sqlite3_finalize(pCur->pStmt);
-        sqlite3_free(pCur->zSql);
-        sqlite3_free(pCur);
+        queryFree(pCur);
         p->nQuery--;
       }else{
         pp2 = &pCur->pNext;
@@ -191,9 +197,7 @@ void esConnQueryRelease(EsConn *p, EsQuery *pQ){
   sqlite3_clear_bindings(pQ->pStmt);
   if( pQ->inUse==2 ){
     /* The cache was flushed while the cursor was open. */
-    sqlite3_finalize(pQ->pStmt);
-    sqlite3_free(pQ->zSql);
-    sqlite3_free(pQ);
+    queryFree(pQ);
     return;
   }
   pQ->inUse = 0;

@@ -184,9 +184,12 @@ enum EsStmtId {
   ES_STMT_COUNT
 };
 
-/* A statement built by the virtual tables, cached by its SQL text. */
+/* A statement built by the virtual tables, cached by the plan it runs
+** (idxNum, the number of IN values merged, idxStr). */
 typedef struct EsQuery EsQuery;
 struct EsQuery {
+  int iKey1, iKey2;
+  char *zKey;
   char *zSql;
   sqlite3_stmt *pStmt;
   int inUse;              /* handed to an open cursor */
@@ -218,7 +221,8 @@ void esConnUnref(void*);
 void esConnFinalizeAll(EsConn*);
 int  esConnStmt(EsConn*, int eStmt, sqlite3_stmt **pp);
 void esConnForgetStatements(EsConn*);
-int  esConnQuery(EsConn*, const char *zSql, EsQuery **pp);
+int  esConnQuery(EsConn*, int iKey1, int iKey2, const char *zKey,
+                 int (*xBuild)(void*, char**), void *pBuildArg, EsQuery **pp);
 void esConnQueryRelease(EsConn*, EsQuery*);
 int  esConnPin(EsConn*);
 

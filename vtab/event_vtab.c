@@ -136,11 +136,24 @@ static int eventNext(sqlite3_vtab_cursor *cur){
   return rc;
 }
 
+/* What esConnQuery needs to build a plan's SQL on a cache miss. */
+typedef struct PlanArgs PlanArgs;
+struct PlanArgs {
+  EsVtab *pTab;
+  int idxNum;
+  const char *idxStr;
+  int nIn;
+};
+
+static int buildSql(void *pArg, char **pzSql){
+  PlanArgs *pA = (PlanArgs*)pArg;
+  return esPlanBuildSql(pA->pTab, pA->idxNum, pA->idxStr, pA->nIn, pzSql);
+}
+
 static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
                        const char *idxStr, int argc, sqlite3_value **argv){
   EsCursor *pCur = (EsCursor*)cur;
   EsVtab *pTab = (EsVtab*)cur->pVtab;
-  char *zSql = 0;
   i64 iSnapshot = 0;
   int rc, bEmpty = 0, nIn = -1;
   sqlite3_value *apIn[ES_PLAN_MERGE_MAX];
@@ -155,25 +168,29 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
   if( rc!=SQLITE_OK ) return rc;
   if( nIn==0 ) return SQLITE_OK;                /* IN (NULL): no rows */
 
-  rc = esPlanBuildSql(pTab, idxNum, idxStr, nIn, &zSql);
-  if( rc==SQLITE_OK ){
+  {
+    PlanArgs args;
+    args.pTab = pTab;
+    args.idxNum = idxNum;
+    args.idxStr = idxStr;
+    args.nIn = nIn;
+    rc = esConnQuery(pTab->p, idxNum, nIn, idxStr, buildSql, &args,
+                     &pCur->pQuery);
+  }
+  if( rc!=SQLITE_OK ){
+    rc = esSchemaIsMissingError(pTab->p, rc) ? SQLITE_OK : setVtabError(pTab, rc);
+  }else{
 #ifdef ES_TESTING
     sqlite3_free(pTab->p->zLastQuery);
-    pTab->p->zLastQuery = sqlite3_mprintf("%s", zSql);
+    pTab->p->zLastQuery = sqlite3_mprintf("%s", pCur->pQuery->zSql);
 #endif
-    rc = esConnQuery(pTab->p, zSql, &pCur->pQuery);
-    sqlite3_free(zSql);
-    if( rc!=SQLITE_OK ){
-      rc = esSchemaIsMissingError(pTab->p, rc) ? SQLITE_OK : setVtabError(pTab, rc);
+    rc = esPlanBind(pTab, pCur->pQuery->pStmt, idxNum, idxStr, argc, argv,
+                    apIn, nIn, iSnapshot, &bEmpty);
+    if( rc!=SQLITE_OK || bEmpty ){
+      releaseQuery(pCur);
     }else{
-      rc = esPlanBind(pTab, pCur->pQuery->pStmt, idxNum, idxStr, argc, argv,
-                      apIn, nIn, iSnapshot, &bEmpty);
-      if( rc!=SQLITE_OK || bEmpty ){
-        releaseQuery(pCur);
-      }else{
-        pCur->bEof = 0;
-        rc = eventNext(cur);
-      }
+      pCur->bEof = 0;
+      rc = eventNext(cur);
     }
   }
   if( nIn>0 ) esPlanInFree(apIn, nIn);
