@@ -25,8 +25,8 @@ struct EsCursor {
   sqlite3_vtab_cursor base;
   EsQuery *pQuery;        /* the running inner query, or NULL */
   int bEof;
-  char *zStreamId;        /* buffer for stream_id, reused row to row */
-  int nStreamIdAlloc;
+  char *zText;            /* text handed to SQLite, reused row to row */
+  int nTextAlloc;
 };
 
 static const char zEventColumns[] =
@@ -108,7 +108,7 @@ static void releaseQuery(EsCursor *pCur){
 static int eventClose(sqlite3_vtab_cursor *cur){
   EsCursor *pCur = (EsCursor*)cur;
   releaseQuery(pCur);
-  sqlite3_free(pCur->zStreamId);
+  sqlite3_free(pCur->zText);
   sqlite3_free(pCur);
   return SQLITE_OK;
 }
@@ -236,7 +236,21 @@ static void resultTimestamp(sqlite3_context *ctx, sqlite3_value *pVal){
   sqlite3_result_value(ctx, pVal);
 }
 
-/* stream_id: aggregate_id ':' aggregate_type, built in a reused buffer. */
+/*
+** The cursor's text buffer, grown to hold at least n bytes.  Returns 0 if
+** out of memory.
+*/
+static char *cursorText(EsCursor *pCur, int n){
+  if( n>pCur->nTextAlloc ){
+    char *zNew = sqlite3_realloc(pCur->zText, n + 64);
+    if( zNew==0 ) return 0;
+    pCur->zText = zNew;
+    pCur->nTextAlloc = n + 64;
+  }
+  return pCur->zText;
+}
+
+/* stream_id: aggregate_id ':' aggregate_type, built in the text buffer. */
 static int resultStreamId(EsCursor *pCur, sqlite3_context *ctx,
                           sqlite3_stmt *pStmt){
   sqlite3_value *pId = sqlite3_column_value(pStmt, ES_SCOL_AGGREGATE_ID);
@@ -248,21 +262,17 @@ static int resultStreamId(EsCursor *pCur, sqlite3_context *ctx,
   const char *zId = (const char*)sqlite3_value_blob(pId);
   const char *zType = (const char*)sqlite3_value_blob(pType);
   int n = nId + 1 + nType;
+  char *z;
   if( !bText || zId==0 || zType==0 ){
     sqlite3_result_null(ctx);
     return SQLITE_OK;
   }
-  if( n+1>pCur->nStreamIdAlloc ){
-    char *zNew = sqlite3_realloc(pCur->zStreamId, n + 65);
-    if( zNew==0 ) return SQLITE_NOMEM;
-    pCur->zStreamId = zNew;
-    pCur->nStreamIdAlloc = n + 65;
-  }
-  memcpy(pCur->zStreamId, zId, nId);
-  pCur->zStreamId[nId] = ':';
-  memcpy(pCur->zStreamId + nId + 1, zType, nType);
-  pCur->zStreamId[n] = 0;
-  sqlite3_result_text(ctx, pCur->zStreamId, -1, SQLITE_TRANSIENT);
+  if( (z = cursorText(pCur, n+1))==0 ) return SQLITE_NOMEM;
+  memcpy(z, zId, nId);
+  z[nId] = ':';
+  memcpy(z + nId + 1, zType, nType);
+  z[n] = 0;
+  sqlite3_result_text(ctx, z, memchr(z, 0, n) ? n : -1, SQLITE_TRANSIENT);
   return SQLITE_OK;
 }
 
@@ -275,20 +285,31 @@ static const signed char aPlainColumn[ES_VCOL_COUNT] = {
 };
 
 /*
-** A value copied through.  Text is copied with sqlite3_result_text()
-** from its bytes: sqlite3_result_value() would allocate a fresh buffer for
-** every value (the stored text is not NUL-terminated), while this reuses
-** the result register's buffer row after row.  sqlite3_value_blob() gives
-** the bytes of a text value without adding a terminator.
+** A value copied through.  Stored text is not NUL-terminated, and
+** SQLite's own ways of passing it on each cost an allocation per value:
+** sqlite3_result_value() copies it into a fresh buffer, and text handed
+** over with its length is copied without a terminator, which
+** sqlite3_column_text() then reallocates to add.  Copied into the
+** cursor's buffer with a terminator and handed over as NUL-terminated
+** (length -1), it goes into the result register's reused buffer as C
+** text that needs nothing more.  (Text with a NUL byte inside keeps its
+** length.)  sqlite3_value_blob() gives the bytes of a text value without
+** converting or terminating it.
 */
-static void resultPlain(sqlite3_context *ctx, sqlite3_value *pVal){
+static int resultPlain(EsCursor *pCur, sqlite3_context *ctx,
+                       sqlite3_value *pVal){
   if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
     int n = sqlite3_value_bytes(pVal);
-    const void *z = n ? sqlite3_value_blob(pVal) : (const void*)"";
-    sqlite3_result_text(ctx, (const char*)z, n, SQLITE_TRANSIENT);
+    const char *zIn = n ? (const char*)sqlite3_value_blob(pVal) : "";
+    char *z = cursorText(pCur, n+1);
+    if( z==0 ) return SQLITE_NOMEM;
+    memcpy(z, zIn, n);
+    z[n] = 0;
+    sqlite3_result_text(ctx, z, memchr(z, 0, n) ? n : -1, SQLITE_TRANSIENT);
   }else{
     sqlite3_result_value(ctx, pVal);
   }
+  return SQLITE_OK;
 }
 
 static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
@@ -296,8 +317,8 @@ static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
   EsCursor *pCur = (EsCursor*)cur;
   sqlite3_stmt *pStmt = pCur->pQuery->pStmt;
   if( iCol>=0 && iCol<ES_VCOL_COUNT && aPlainColumn[iCol]>=0 ){
-    resultPlain(ctx, sqlite3_column_value(pStmt, aPlainColumn[iCol]));
-    return SQLITE_OK;
+    sqlite3_value *pVal = sqlite3_column_value(pStmt, aPlainColumn[iCol]);
+    return resultPlain(pCur, ctx, pVal);
   }
   switch( iCol ){
     case ES_VCOL_STREAM_ID:
