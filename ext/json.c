@@ -96,6 +96,21 @@ static int putUtf8(char *zOut, unsigned cp){
 }
 
 /*
+** Nonzero if any of the 8 bytes in x ends a plain run of string bytes: a
+** control character (< 0x20), a non-ASCII byte (>= 0x80), '"' or '\\'.
+** Per byte, x-0x20 sets the high bit exactly when x < 0x20, and (x^c)-1
+** exactly when x == c, for bytes below 0x80 (a borrow only crosses into
+** a higher byte from a byte that is itself flagged); OR-ing in x flags
+** the bytes >= 0x80.
+*/
+static sqlite3_uint64 endsPlainRun(sqlite3_uint64 x){
+  const sqlite3_uint64 ones = 0x0101010101010101ULL;
+  sqlite3_uint64 q = x ^ (ones*'"');
+  sqlite3_uint64 b = x ^ (ones*'\\');
+  return ((x - ones*0x20) | (q - ones) | (b - ones) | x) & (ones*0x80);
+}
+
+/*
 ** Scan the string that starts at p->z[p->i] (a '"').  If zOut is not
 ** NULL, the unescaped bytes are written there (the caller guarantees room:
 ** unescaping never grows a string) and *pnOut is set.  Returns 0 on
@@ -106,6 +121,14 @@ static int scanString(EsJson *p, char *zOut, int *pnOut, int *pbEscaped){
   int i = p->i + 1, n = p->n, o = 0, bEsc = 0;
   while( 1 ){
     u8 c;
+    /* Plain ASCII, 8 bytes at a time: most of a string's bytes. */
+    while( i+8<=n ){
+      sqlite3_uint64 x;
+      memcpy(&x, z+i, 8);
+      if( endsPlainRun(x) ) break;
+      if( zOut ){ memcpy(zOut+o, z+i, 8); o += 8; }
+      i += 8;
+    }
     if( i>=n ) return jsonFail(p, "unterminated string");
     c = (u8)z[i];
     if( c=='"' ) break;
