@@ -9,8 +9,8 @@
 ** user writes by hand with prepared statements, in the same process,
 ** alternating which goes first, on fresh files (WAL, synchronous=NORMAL).
 ** Each run is a forked child, so that its peak RSS is its own.  Printed:
-** events/s of both (median of the rounds), the ratio extension/hand, and
-** the peak RSS of both.  Results are checked (counts, order) so that a
+** events/s of both (median of the rounds), the ratio extension/hand
+** (median of the rounds' ratios), and the peak RSS of both.  Results are checked (counts, order) so that a
 ** fast wrong answer fails the run instead of winning it.
 **
 ** The hand-written baseline (issue 4):
@@ -316,7 +316,6 @@ static void readStreams(const char *zPath, int bExt, int nRead, int bNewest,
       : "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1"
         " ORDER BY stream_position");
   }
-  rng = 777;
   t0 = now();
   for(i=0; i<nRead; i++){
     int iPrev = bNewest ? EVENTS_PER_STREAM+1 : 0, k = 0;
@@ -427,9 +426,9 @@ struct Workload {
 static const Workload aWorkload[] = {
   { "W1a", "10,000 streams x 10 events, one event per append, one transaction" },
   { "W1b", "500 streams x 10 events, each append its own transaction" },
-  { "W2",  "all events of 10,000 random streams (event_stream)" },
-  { "W3",  "every event in global order (event_all)" },
-  { "W4",  "newest 10 events of 1,000 random streams" },
+  { "W2",  "all events of 10,000 random streams (event_stream), 2 passes" },
+  { "W3",  "every event in global order (event_all), 5 passes" },
+  { "W4",  "newest 10 events of 1,000 random streams, 10 passes" },
   { "W5",  "10,000 batches of 10 events (hand: 100,000 single inserts)" },
 };
 #define N_WORKLOAD ((int)(sizeof(aWorkload)/sizeof(aWorkload[0])))
@@ -453,12 +452,26 @@ static void runWorkload(int iW, int bExt, Result *pRes){
     appendBatches(zPath, bExt, pRes);
     checkPopulated(zPath, bExt, W5_BATCHES, pRes);
   }else{
-    /* Reads run on a fresh W1a-shaped store. */
-    Result setup;
+    /* Reads run on a fresh W1a-shaped store, in several passes, each on
+    ** a new connection (and, for W2 and W4, other random streams): one
+    ** pass of W3 or W4 takes tens of milliseconds, too short to time on
+    ** a shared machine.  Both variants make the same passes. */
+    Result setup, pass;
+    int i, nPass = zName[1]=='2' ? 2 : zName[1]=='3' ? 5 : 10;
     populate(zPath, bExt, W1A_STREAMS, 1, &setup);
-    if( strcmp(zName, "W2")==0 ) readStreams(zPath, bExt, 10000, 0, pRes);
-    if( strcmp(zName, "W3")==0 ) readAll(zPath, bExt, (long long)W1A_STREAMS*EVENTS_PER_STREAM, pRes);
-    if( strcmp(zName, "W4")==0 ) readStreams(zPath, bExt, 1000, 1, pRes);
+    rng = 777;
+    for(i=0; i<nPass; i++){
+      memset(&pass, 0, sizeof(pass));
+      if( strcmp(zName, "W2")==0 ) readStreams(zPath, bExt, 10000, 0, &pass);
+      if( strcmp(zName, "W3")==0 ) readAll(zPath, bExt, (long long)W1A_STREAMS*EVENTS_PER_STREAM, &pass);
+      if( strcmp(zName, "W4")==0 ) readStreams(zPath, bExt, 1000, 1, &pass);
+      pRes->nEvent += pass.nEvent;
+      pRes->secs += pass.secs;
+      if( !pass.ok && pRes->ok ){
+        pRes->ok = 0;
+        memcpy(pRes->zCheck, pass.zCheck, sizeof(pRes->zCheck));
+      }
+    }
   }
   if( !bKeep ) removeDb(zPath);
 }
@@ -577,9 +590,17 @@ int main(int argc, char **argv){
       }
     }
     {
-      double mExt = median(aExt, nRound), mHand = median(aHand, nRound);
+      /* The ratio is the median of each round's ratio: a round runs both
+      ** variants back to back, so a slow spell of the machine moves both
+      ** sides of a ratio more than it moves either side of two medians. */
+      double aRatio[64], mRatio, mExt, mHand;
+      int n = nRound<64 ? nRound : 64;
+      for(r=0; r<n; r++) aRatio[r] = aExt[r]/aHand[r];
+      mRatio = median(aRatio, n);
+      mExt = median(aExt, n);
+      mHand = median(aHand, n);
       printf("%-4s %13.0f %13.0f %7.2f %8ld K %8ld K  %s%s%s\n",
-             aWorkload[iW].zName, mExt, mHand, mExt/mHand, nRssExt, nRssHand,
+             aWorkload[iW].zName, mExt, mHand, mRatio, nRssExt, nRssHand,
              aWorkload[iW].zWhat, bOk ? "" : "  WRONG RESULT: ", zWhy);
       fflush(stdout);
     }
