@@ -606,15 +606,18 @@ static int insertEvents(EsAppend *pA){
 
   rc = esConnStmt(pA->p, ES_STMT_INSERT_EVENT, &pStmt);
   if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  /* What every event of the batch shares is bound once: bindings outlive
+  ** sqlite3_reset(), and each bind takes the connection's mutex. */
+  sqlite3_bind_int64(pStmt, 1, iKey);
+  sqlite3_bind_text(pStmt, 3, pA->aggId.z, pA->aggId.n, SQLITE_STATIC);
+  sqlite3_bind_text(pStmt, 4, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
+  sqlite3_bind_int64(pStmt, 13, iStoredAt);
   for(i=0; i<pB->nEvent; i++){
     const EsEvent *pEv = &pB->aEvent[i];
     if( pA->aDupOf && pA->aDupOf[i]>=0 ){
       continue;   /* same id and content as an earlier event of the batch */
     }
-    sqlite3_bind_int64(pStmt, 1, iKey);
     sqlite3_bind_int64(pStmt, 2, iVersion+1);
-    sqlite3_bind_text(pStmt, 3, pA->aggId.z, pA->aggId.n, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 4, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
     sqlite3_bind_blob(pStmt, 5, pEv->eventId, 16, SQLITE_STATIC);
     sqlite3_bind_text(pStmt, 6, pEv->eventType.z, pEv->eventType.n, SQLITE_STATIC);
     sqlite3_bind_int64(pStmt, 7, pEv->eventVersion);
@@ -627,7 +630,6 @@ static int insertEvents(EsAppend *pA){
       sqlite3_bind_null(pStmt, 11);
     }
     sqlite3_bind_int64(pStmt, 12, pEv->occurredAt);
-    sqlite3_bind_int64(pStmt, 13, iStoredAt);
     sqlite3_bind_text(pStmt, 14, pEv->data.z, pEv->data.n, SQLITE_STATIC);
     sqlite3_bind_text(pStmt, 15, pEv->metadata.z, pEv->metadata.n, SQLITE_STATIC);
     rc = sqlite3_step(pStmt);
