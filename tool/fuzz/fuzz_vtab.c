@@ -10,6 +10,7 @@
 ** same order (as a set, when there is no ORDER BY).  Any difference aborts.
 */
 #include "fuzz_common.h"
+#include <stdarg.h>
 
 static sqlite3 *db = 0;
 static const int64_t BASE = 1795651200;   /* 2026-11-26T00:00:00Z */
@@ -52,20 +53,30 @@ static unsigned next(Prog *p, unsigned nChoice){
 
 static const char *azOp[] = {"=", "<", "<=", ">", ">="};
 
+/* The same text, appended to the virtual-table query and to the plain
+** SQL one. */
+static void appendBoth(sqlite3_str *pV, sqlite3_str *pR, const char *zFmt, ...){
+  va_list ap;
+  va_start(ap, zFmt);
+  sqlite3_str_vappendf(pV, zFmt, ap);
+  va_end(ap);
+  va_start(ap, zFmt);
+  sqlite3_str_vappendf(pR, zFmt, ap);
+  va_end(ap);
+}
+
 /* One term, appended to both queries. */
 static void addTerm(Prog *p, sqlite3_str *pV, sqlite3_str *pR){
   const char *zOp = azOp[next(p, 5)];
   switch( next(p, 9) ){
     case 0: {
       int v = (int)next(p, 256) + (int)next(p, 2)*256;
-      sqlite3_str_appendf(pV, " AND global_position %s %d", zOp, v);
-      sqlite3_str_appendf(pR, " AND global_position %s %d", zOp, v);
+      appendBoth(pV, pR, " AND global_position %s %d", zOp, v);
       break;
     }
     case 1: {
       int v = (int)next(p, 100);
-      sqlite3_str_appendf(pV, " AND stream_position %s %d", zOp, v);
-      sqlite3_str_appendf(pR, " AND stream_position %s %d", zOp, v);
+      appendBoth(pV, pR, " AND stream_position %s %d", zOp, v);
       break;
     }
     case 2: {
@@ -77,41 +88,34 @@ static void addTerm(Prog *p, sqlite3_str *pV, sqlite3_str *pR){
     }
     case 3: {
       char c = (char)('a'+next(p, 6));
-      sqlite3_str_appendf(pV, " AND aggregate_id = '%c'", c);
-      sqlite3_str_appendf(pR, " AND aggregate_id = '%c'", c);
+      appendBoth(pV, pR, " AND aggregate_id = '%c'", c);
       break;
     }
     case 4: {
       const char *z = next(p, 2) ? "Task" : "Order";
-      sqlite3_str_appendf(pV, " AND aggregate_type = '%s'", z);
-      sqlite3_str_appendf(pR, " AND aggregate_type = '%s'", z);
+      appendBoth(pV, pR, " AND aggregate_type = '%s'", z);
       break;
     }
     case 5: {
       static const char *az[] = {"Created","Updated","Deleted","Touched","Nope"};
       const char *z = az[next(p, 5)];
-      sqlite3_str_appendf(pV, " AND event_type = '%s'", z);
-      sqlite3_str_appendf(pR, " AND event_type = '%s'", z);
+      appendBoth(pV, pR, " AND event_type = '%s'", z);
       break;
     }
     case 6: {
       static const char *az[] = {"'Created'","'Updated'","'Deleted'","'Touched'","'Nope'","NULL"};
       int k, n = 1 + (int)next(p, 4);
-      sqlite3_str_appendall(pV, " AND event_type IN (");
-      sqlite3_str_appendall(pR, " AND event_type IN (");
+      appendBoth(pV, pR, " AND event_type IN (");
       for(k=0; k<n; k++){
         const char *z = az[next(p, 6)];
-        sqlite3_str_appendf(pV, "%s%s", k ? "," : "", z);
-        sqlite3_str_appendf(pR, "%s%s", k ? "," : "", z);
+        appendBoth(pV, pR, "%s%s", k ? "," : "", z);
       }
-      sqlite3_str_appendall(pV, ")");
-      sqlite3_str_appendall(pR, ")");
+      appendBoth(pV, pR, ")");
       break;
     }
     case 7: {
       const char *z = next(p, 2) ? "t1" : "t2";
-      sqlite3_str_appendf(pV, " AND tenant_id = '%s'", z);
-      sqlite3_str_appendf(pR, " AND tenant_id = '%s'", z);
+      appendBoth(pV, pR, " AND tenant_id = '%s'", z);
       break;
     }
     default: {
@@ -191,8 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *aData, size_t nData){
     sqlite3_str_appendf(pR, " ORDER BY global_position %s", zDir);
     if( next(&prog, 2) ){
       int nLimit = (int)next(&prog, 30) - 1, nOffset = (int)next(&prog, 12);
-      sqlite3_str_appendf(pV, " LIMIT %d OFFSET %d", nLimit, nOffset);
-      sqlite3_str_appendf(pR, " LIMIT %d OFFSET %d", nLimit, nOffset);
+      appendBoth(pV, pR, " LIMIT %d OFFSET %d", nLimit, nOffset);
     }
   }
   zV = sqlite3_str_finish(pV);
