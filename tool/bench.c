@@ -422,14 +422,15 @@ typedef struct Workload Workload;
 struct Workload {
   const char *zName;
   const char *zWhat;
+  int nPass;         /* reads: passes per run (see runWorkload) */
 };
 static const Workload aWorkload[] = {
-  { "W1a", "10,000 streams x 10 events, one event per append, one transaction" },
-  { "W1b", "500 streams x 10 events, each append its own transaction" },
-  { "W2",  "all events of 10,000 random streams (event_stream), 2 passes" },
-  { "W3",  "every event in global order (event_all), 5 passes" },
-  { "W4",  "newest 10 events of 1,000 random streams, 10 passes" },
-  { "W5",  "10,000 batches of 10 events (hand: 100,000 single inserts)" },
+  { "W1a", "10,000 streams x 10 events, one event per append, one transaction", 0 },
+  { "W1b", "500 streams x 10 events, each append its own transaction", 0 },
+  { "W2",  "all events of 10,000 random streams (event_stream), 2 passes", 2 },
+  { "W3",  "every event in global order (event_all), 5 passes", 5 },
+  { "W4",  "newest 10 events of 1,000 random streams, 10 passes", 10 },
+  { "W5",  "10,000 batches of 10 events (hand: 100,000 single inserts)", 0 },
 };
 #define N_WORKLOAD ((int)(sizeof(aWorkload)/sizeof(aWorkload[0])))
 
@@ -457,7 +458,7 @@ static void runWorkload(int iW, int bExt, Result *pRes){
     ** pass of W3 or W4 takes tens of milliseconds, too short to time on
     ** a shared machine.  Both variants make the same passes. */
     Result setup, pass;
-    int i, nPass = zName[1]=='2' ? 2 : zName[1]=='3' ? 5 : 10;
+    int i, nPass = aWorkload[iW].nPass;
     populate(zPath, bExt, W1A_STREAMS, 1, &setup);
     rng = 777;
     for(i=0; i<nPass; i++){
