@@ -77,14 +77,17 @@ valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl
 
 # Benchmarks: extension against hand-written SQLite (docs/performance.md).
-tool/bench: tool/bench.c
-	$(CC) -O2 $(WARN) -o $@ tool/bench.c -lsqlite3 -luuid
+tool/bench: tool/bench.c tool/passthru.c tool/passthru.h
+	$(CC) -O2 $(WARN) -o $@ tool/bench.c tool/passthru.c -lsqlite3 -luuid
 
 bench: eventstore.so tool/bench
 	tool/bench
 
 bench-scale: eventstore.so tool/bench
 	tool/bench --scale
+
+bench-floor: eventstore.so tool/bench
+	tool/bench --floor
 
 # Many processes on one file, with and without SIGKILL (tool/torture.c).
 tool/torture: tool/torture.c
@@ -125,4 +128,4 @@ fuzz: deps-fuzz
 clean:
 	rm -rf eventstore.so build tool/bench tool/torture
 
-.PHONY: all deps deps-fuzz test demo asan valgrind bench bench-scale torture fuzz clean
+.PHONY: all deps deps-fuzz test demo asan valgrind bench bench-scale bench-floor torture fuzz clean

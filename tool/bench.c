@@ -4,6 +4,8 @@
 **   make bench                       the workloads W1a..W5, 3 rounds
 **   tool/bench --rounds 5 W1a W3     some workloads, more rounds
 **   tool/bench --scale               the 10,000,000-event scale run
+**   tool/bench --floor               the floors: what the contract costs
+**                                    by itself (see "floors" below)
 **
 ** Every workload runs through the extension and through what a careful
 ** user writes by hand with prepared statements, in the same process,
@@ -28,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <uuid/uuid.h>
+#include "passthru.h"
 
 static const char *zExtension = "./eventstore";
 static int onlyVariant = -1;     /* --only ext|hand: for profiling */
@@ -295,33 +298,61 @@ static int nextRandom(int n){
   return (int)((rng>>8) % (unsigned)n);
 }
 
+/*
+** Who reads: the extension's tables, the hand-written query, or (--floor)
+** the hand-written query through the thinnest possible virtual table
+** (tool/passthru.c), on the hand-written database.
+*/
+#define V_HAND      0
+#define V_EXT       1
+#define V_PASSTHRU  2
+
+#define HAND_STREAM_SQL "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1" \
+                        " ORDER BY stream_position"
+#define HAND_NEWEST_SQL "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1" \
+                        " ORDER BY stream_position DESC LIMIT 10"
+#define HAND_ALL_SQL    "SELECT " HAND_COLUMNS " FROM events ORDER BY global_position"
+
+static sqlite3 *openReader(const char *zPath, int eVariant){
+  sqlite3 *db = openDb(zPath, eVariant==V_EXT);
+  if( eVariant==V_PASSTHRU ){
+    /* Column 2 is stream_position, column 0 global_position. */
+    if( passthruRegister(db, "pt_stream", HAND_STREAM_SQL, 7, 2, 0)
+     || passthruRegister(db, "pt_newest", HAND_NEWEST_SQL, 7, 2, 1)
+     || passthruRegister(db, "pt_all", HAND_ALL_SQL, 7, 0, 0) ){
+      die(db, "passthru");
+    }
+  }
+  return db;
+}
+
 /* W2: all events of 10,000 random streams; W4: the newest 10 of 1,000. */
-static void readStreams(const char *zPath, int bExt, int nRead, int bNewest,
-                        Result *pRes){
-  sqlite3 *db = openDb(zPath, bExt);
+static void readStreams(const char *zPath, int eVariant, int nRead,
+                        int bNewest, Result *pRes){
+  sqlite3 *db = openReader(zPath, eVariant);
   sqlite3_stmt *p;
   char zId[32];
   long long nRow = 0, sum = 0;
   int i, bad = 0;
   double t0;
-  if( bNewest ){
-    p = prepare(db, bExt
-      ? "SELECT " EXT_COLUMNS " FROM event_stream(?1)"
-        " ORDER BY stream_position DESC LIMIT 10"
-      : "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1"
-        " ORDER BY stream_position DESC LIMIT 10");
-  }else{
-    p = prepare(db, bExt
-      ? "SELECT " EXT_COLUMNS " FROM event_stream(?1)"
-      : "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1"
-        " ORDER BY stream_position");
-  }
+  static const char *const azNewest[] = {
+    HAND_NEWEST_SQL,
+    "SELECT " EXT_COLUMNS " FROM event_stream(?1)"
+    " ORDER BY stream_position DESC LIMIT 10",
+    "SELECT * FROM pt_newest(?1) ORDER BY c2 DESC LIMIT 10"
+  };
+  static const char *const azStream[] = {
+    HAND_STREAM_SQL,
+    "SELECT " EXT_COLUMNS " FROM event_stream(?1)",
+    "SELECT * FROM pt_stream(?1) ORDER BY c2"
+  };
+  p = prepare(db, bNewest ? azNewest[eVariant] : azStream[eVariant]);
   t0 = now();
   for(i=0; i<nRead; i++){
     int iPrev = bNewest ? EVENTS_PER_STREAM+1 : 0, k = 0;
     char zStream[48];
     streamId(zId, sizeof(zId), nextRandom(W1A_STREAMS));
-    if( bExt ){
+    if( eVariant==V_EXT ){
       snprintf(zStream, sizeof(zStream), "%s:Order", zId);
       sqlite3_bind_text(p, 1, zStream, -1, SQLITE_TRANSIENT);
     }else{
@@ -348,11 +379,15 @@ static void readStreams(const char *zPath, int bExt, int nRead, int bNewest,
 }
 
 /* W3: every event in global order. */
-static void readAll(const char *zPath, int bExt, long long nWant, Result *pRes){
-  sqlite3 *db = openDb(zPath, bExt);
-  sqlite3_stmt *p = prepare(db, bExt
-      ? "SELECT " EXT_COLUMNS " FROM event_all ORDER BY global_position"
-      : "SELECT " HAND_COLUMNS " FROM events ORDER BY global_position");
+static void readAll(const char *zPath, int eVariant, long long nWant,
+                    Result *pRes){
+  sqlite3 *db = openReader(zPath, eVariant);
+  static const char *const azAll[] = {
+    HAND_ALL_SQL,
+    "SELECT " EXT_COLUMNS " FROM event_all ORDER BY global_position",
+    "SELECT * FROM pt_all ORDER BY c0"
+  };
+  sqlite3_stmt *p = prepare(db, azAll[eVariant]);
   long long nRow = 0, iPrev = 0, sum = 0;
   int bad = 0;
   double t0 = now();
@@ -416,6 +451,154 @@ static void appendBatches(const char *zPath, int bExt, Result *pRes){
   for(i=0; i<EVENTS_PER_STREAM; i++) free(azData[i]);
 }
 
+/* -------------------------------------------------------------- floors */
+
+/*
+** The floor of the append workloads (--floor): the least work the
+** contract asks of es_append, done with eventstore's own schema (made by
+** es_init()) and the statements es_append runs: the version check (the
+** stream's key and version, one statement) and the INSERT of the rows,
+** every value bound as es_append binds it.  Nothing else: no JSON parsed
+** or checked, no idempotency, no savepoint, no result, ids from a cheap
+** generator.  No es_append on this schema can be faster than this.  With
+** bTwoIndexes the four indexes the hand-written table does not have
+** (event_type, aggregate_type, tenant, occurred_at) are dropped first:
+** what they cost.  bBatches: W5's shape (10 events per stream, stream
+** after stream); else W1a's (round-robin); bEachTxn: W1b's transactions.
+*/
+static void floorAppend(const char *zPath, int nStream, int bBatches,
+                        int bEachTxn, int bTwoIndexes, Result *pRes){
+  sqlite3 *db;
+  sqlite3_stmt *pEv, *pStream, *pLookup, *pBegin, *pCommit;
+  char zData[400], zId[32];
+  unsigned long long x = 88172645463325252ULL;
+  int i, j, nOuter = bBatches ? nStream : EVENTS_PER_STREAM;
+  int nInner = bBatches ? EVENTS_PER_STREAM : nStream;
+  double t0;
+  removeDb(zPath);
+  db = openDb(zPath, 1);
+  exec(db, "SELECT es_init()");
+  if( bTwoIndexes ){
+    exec(db, "DROP INDEX es_events_event_type; DROP INDEX es_events_aggregate_type;"
+             "DROP INDEX es_events_tenant; DROP INDEX es_events_occurred_at;");
+  }
+  pLookup = prepare(db, "SELECT s.stream_key,"
+      " (SELECT max(e.stream_position) FROM main.es_events e"
+      "   WHERE e.stream_key=s.stream_key)"
+      " FROM main.es_streams s WHERE s.aggregate_id=?1 AND s.aggregate_type=?2");
+  pStream = prepare(db, "INSERT INTO main.es_streams(stream_key,aggregate_id,"
+                        "aggregate_type) VALUES(?1,?2,?3)");
+  pEv = prepare(db, "INSERT INTO main.es_events(stream_key,stream_position,"
+      "aggregate_id,aggregate_type,event_id,event_type,event_version,tenant_id,"
+      "actor_id,correlation_id,causation_id,occurred_at,stored_at,data,"
+      "metadata) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+      " ON CONFLICT(event_id) DO NOTHING");
+  pBegin = prepare(db, "BEGIN IMMEDIATE");
+  pCommit = prepare(db, "COMMIT");
+  t0 = now();
+  if( !bEachTxn ) step(db, pBegin);
+  for(i=0; i<nOuter; i++){
+    for(j=0; j<nInner; j++){
+      int iStream = bBatches ? i : j, iEvent = bBatches ? j : i;
+      long long iKey = 0, iVersion = 0, tNow;
+      unsigned char aId[32];
+      int k;
+      if( bBatches && iEvent>0 ) goto insert;   /* one check per batch */
+      streamId(zId, sizeof(zId), iStream);
+      if( bEachTxn ) step(db, pBegin);
+      sqlite3_bind_text(pLookup, 1, zId, -1, SQLITE_STATIC);
+      sqlite3_bind_text(pLookup, 2, "Order", 5, SQLITE_STATIC);
+      if( sqlite3_step(pLookup)==SQLITE_ROW ){
+        iKey = sqlite3_column_int64(pLookup, 0);
+        iVersion = sqlite3_column_int64(pLookup, 1);
+      }
+      sqlite3_reset(pLookup);
+      if( iVersion!=iEvent ){
+        fprintf(stderr, "bench: floor: conflict on %s\n", zId);
+        exit(2);
+      }
+      if( iKey==0 ){
+        iKey = iStream+1;
+        sqlite3_bind_int64(pStream, 1, iKey);
+        sqlite3_bind_text(pStream, 2, zId, -1, SQLITE_STATIC);
+        sqlite3_bind_text(pStream, 3, "Order", 5, SQLITE_STATIC);
+        step(db, pStream);
+      }
+      sqlite3_bind_int64(pEv, 1, iKey);
+      sqlite3_bind_text(pEv, 3, zId, -1, SQLITE_STATIC);
+      sqlite3_bind_text(pEv, 4, "Order", 5, SQLITE_STATIC);
+    insert:
+      tNow = microsNow();
+      for(k=0; k<32; k+=8){          /* xorshift64*: two v4-shaped ids */
+        unsigned long long r;
+        x ^= x>>12; x ^= x<<25; x ^= x>>27;
+        r = x*2685821657736338717ULL;
+        memcpy(aId+k, &r, 8);
+      }
+      aId[6] = (aId[6]&0x0f)|0x40;  aId[8] = (aId[8]&0x3f)|0x80;
+      aId[22] = (aId[22]&0x0f)|0x40; aId[24] = (aId[24]&0x3f)|0x80;
+      eventData(zData, sizeof(zData), iStream, iEvent);
+      sqlite3_bind_int64(pEv, 2, iEvent+1);
+      sqlite3_bind_blob(pEv, 5, aId, 16, SQLITE_STATIC);
+      sqlite3_bind_text(pEv, 6, "OrderLineAdded", 14, SQLITE_STATIC);
+      sqlite3_bind_int64(pEv, 7, 1);
+      sqlite3_bind_null(pEv, 8);
+      sqlite3_bind_null(pEv, 9);
+      sqlite3_bind_blob(pEv, 10, aId+16, 16, SQLITE_STATIC);
+      sqlite3_bind_null(pEv, 11);
+      sqlite3_bind_int64(pEv, 12, tNow);
+      sqlite3_bind_int64(pEv, 13, tNow);
+      sqlite3_bind_text(pEv, 14, zData, -1, SQLITE_STATIC);
+      sqlite3_bind_text(pEv, 15, "{}", 2, SQLITE_STATIC);
+      step(db, pEv);
+      if( bEachTxn ) step(db, pCommit);
+    }
+  }
+  if( !bEachTxn ) step(db, pCommit);
+  pRes->secs = now() - t0;
+  pRes->nEvent = (double)nStream*EVENTS_PER_STREAM;
+  sqlite3_finalize(pLookup);
+  sqlite3_finalize(pStream);
+  sqlite3_finalize(pEv);
+  sqlite3_finalize(pBegin);
+  sqlite3_finalize(pCommit);
+  if( sqlite3_close(db)!=SQLITE_OK ) die(db, "close");
+}
+
+/*
+** Check a floor's store: the same counts as checkPopulated, read from
+** es_events directly (event_all refuses a store with indexes missing),
+** and, with the full schema, es_verify(): the bare inserts made a valid
+** store, the same rows es_append would have stored.
+*/
+static void checkFloor(const char *zPath, int nStream, int bVerify,
+                       Result *pRes){
+  sqlite3 *db = openDb(zPath, 1);
+  sqlite3_stmt *p = prepare(db,
+      "SELECT count(*), count(DISTINCT stream_key), max(stream_position),"
+      " sum(stream_position) FROM es_events");
+  long long n = 0, nS = 0, mx = 0, sum = 0;
+  int bValid = 1;
+  if( sqlite3_step(p)==SQLITE_ROW ){
+    n = sqlite3_column_int64(p, 0); nS = sqlite3_column_int64(p, 1);
+    mx = sqlite3_column_int64(p, 2); sum = sqlite3_column_int64(p, 3);
+  }
+  sqlite3_finalize(p);
+  if( bVerify ){
+    p = prepare(db, "SELECT es_verify()->>'ok'");
+    bValid = sqlite3_step(p)==SQLITE_ROW && sqlite3_column_int(p, 0)==1;
+    sqlite3_finalize(p);
+  }
+  sqlite3_close(db);
+  pRes->ok = n==(long long)nStream*EVENTS_PER_STREAM && nS==nStream
+          && mx==EVENTS_PER_STREAM && sum==(long long)nStream*55 && bValid;
+  if( !pRes->ok ){
+    snprintf(pRes->zCheck, sizeof(pRes->zCheck), "count %lld streams %lld"
+             " max %lld sum %lld%s", n, nS, mx, sum,
+             bValid ? "" : ", es_verify() not ok");
+  }
+}
+
 /* ------------------------------------------------ running and reporting */
 
 typedef struct Workload Workload;
@@ -423,49 +606,74 @@ struct Workload {
   const char *zName;
   const char *zWhat;
   int nPass;         /* reads: passes per run (see runWorkload) */
+  int bFloor;        /* --floor: the "extension" side is the floor */
 };
 static const Workload aWorkload[] = {
-  { "W1a", "10,000 streams x 10 events, one event per append, one transaction", 0 },
-  { "W1b", "500 streams x 10 events, each append its own transaction", 0 },
-  { "W2",  "all events of 10,000 random streams (event_stream), 2 passes", 2 },
-  { "W3",  "every event in global order (event_all), 5 passes", 5 },
-  { "W4",  "newest 10 events of 1,000 random streams, 10 passes", 10 },
-  { "W5",  "10,000 batches of 10 events (hand: 100,000 single inserts)", 0 },
+  { "W1a", "10,000 streams x 10 events, one event per append, one transaction", 0, 0 },
+  { "W1b", "500 streams x 10 events, each append its own transaction", 0, 0 },
+  { "W2",  "all events of 10,000 random streams (event_stream), 2 passes", 2, 0 },
+  { "W3",  "every event in global order (event_all), 5 passes", 5, 0 },
+  { "W4",  "newest 10 events of 1,000 random streams, 10 passes", 10, 0 },
+  { "W5",  "10,000 batches of 10 events (hand: 100,000 single inserts)", 0, 0 },
+  /* The floors: what any implementation of the contract pays, whatever
+  ** its C does (floorAppend, tool/passthru.c). */
+  { "F1a", "W1a's version checks and rows, straight into eventstore's schema", 0, 1 },
+  { "F1a2", "the same, without the 4 indexes the hand-written table lacks", 0, 1 },
+  { "F1b", "W1b's version checks and rows, eventstore's schema", 0, 1 },
+  { "F5",  "W5's version checks and rows, eventstore's schema", 0, 1 },
+  { "F2",  "W2 on the hand-written table through a pass-through vtab", 2, 1 },
+  { "F3",  "W3 on the hand-written table through a pass-through vtab", 5, 1 },
+  { "F4",  "W4 on the hand-written table through a pass-through vtab", 10, 1 },
 };
 #define N_WORKLOAD ((int)(sizeof(aWorkload)/sizeof(aWorkload[0])))
 
-/* Run workload iW on variant bExt in this (child) process. */
+/* Run workload iW on variant bExt in this (child) process.  For a floor
+** (F...), bExt picks the floor, and the other side is the hand-written
+** run of the workload it bounds. */
 static void runWorkload(int iW, int bExt, Result *pRes){
   char zPath[256];
   const char *zName = aWorkload[iW].zName;
+  int bFloor = aWorkload[iW].bFloor;
   char zFile[64];
   snprintf(zFile, sizeof(zFile), "%s-%s", zName, bExt ? "ext" : "hand");
   fileName(zPath, sizeof(zPath), zFile);
   memset(pRes, 0, sizeof(*pRes));
   pRes->ok = 1;
-  if( strcmp(zName, "W1a")==0 ){
+  if( strcmp(zName, "W1a")==0 || (strncmp(zName, "F1a", 3)==0 && !bExt) ){
     populate(zPath, bExt, W1A_STREAMS, 1, pRes);
     checkPopulated(zPath, bExt, W1A_STREAMS, pRes);
-  }else if( strcmp(zName, "W1b")==0 ){
+  }else if( strncmp(zName, "F1a", 3)==0 ){
+    int bTwo = strcmp(zName, "F1a2")==0;
+    floorAppend(zPath, W1A_STREAMS, 0, 0, bTwo, pRes);
+    checkFloor(zPath, W1A_STREAMS, !bTwo, pRes);
+  }else if( strcmp(zName, "F1b")==0 && bExt ){
+    floorAppend(zPath, W1B_STREAMS, 0, 1, 0, pRes);
+    checkFloor(zPath, W1B_STREAMS, 1, pRes);
+  }else if( strcmp(zName, "W1b")==0 || strcmp(zName, "F1b")==0 ){
     populate(zPath, bExt, W1B_STREAMS, 0, pRes);
     checkPopulated(zPath, bExt, W1B_STREAMS, pRes);
-  }else if( strcmp(zName, "W5")==0 ){
+  }else if( strcmp(zName, "W5")==0 || (strcmp(zName, "F5")==0 && !bExt) ){
     appendBatches(zPath, bExt, pRes);
     checkPopulated(zPath, bExt, W5_BATCHES, pRes);
+  }else if( strcmp(zName, "F5")==0 ){
+    floorAppend(zPath, W5_BATCHES, 1, 0, 0, pRes);
+    checkFloor(zPath, W5_BATCHES, 1, pRes);
   }else{
     /* Reads run on a fresh W1a-shaped store, in several passes, each on
     ** a new connection (and, for W2 and W4, other random streams): one
     ** pass of W3 or W4 takes tens of milliseconds, too short to time on
-    ** a shared machine.  Both variants make the same passes. */
+    ** a shared machine.  Both variants make the same passes.  A floor
+    ** reads the hand-written store both ways. */
     Result setup, pass;
     int i, nPass = aWorkload[iW].nPass;
-    populate(zPath, bExt, W1A_STREAMS, 1, &setup);
+    int eVariant = bFloor ? (bExt ? V_PASSTHRU : V_HAND) : bExt;
+    populate(zPath, bFloor ? 0 : bExt, W1A_STREAMS, 1, &setup);
     rng = 777;
     for(i=0; i<nPass; i++){
       memset(&pass, 0, sizeof(pass));
-      if( strcmp(zName, "W2")==0 ) readStreams(zPath, bExt, 10000, 0, &pass);
-      if( strcmp(zName, "W3")==0 ) readAll(zPath, bExt, (long long)W1A_STREAMS*EVENTS_PER_STREAM, &pass);
-      if( strcmp(zName, "W4")==0 ) readStreams(zPath, bExt, 1000, 1, &pass);
+      if( zName[1]=='2' ) readStreams(zPath, eVariant, 10000, 0, &pass);
+      if( zName[1]=='3' ) readAll(zPath, eVariant, (long long)W1A_STREAMS*EVENTS_PER_STREAM, &pass);
+      if( zName[1]=='4' ) readStreams(zPath, eVariant, 1000, 1, &pass);
       pRes->nEvent += pass.nEvent;
       pRes->secs += pass.secs;
       if( !pass.ok && pRes->ok ){
@@ -520,7 +728,7 @@ static double median(double *a, int n){
 static int scaleRun(int bExt);
 
 int main(int argc, char **argv){
-  int nRound = 3, i, iW, r, nFail = 0, bScale = 0;
+  int nRound = 3, i, iW, r, nFail = 0, bScale = 0, bFloor = 0;
   int aSelected[N_WORKLOAD];
   int nSelected = 0;
   memset(aSelected, 0, sizeof(aSelected));
@@ -536,6 +744,8 @@ int main(int argc, char **argv){
       bKeep = 1;
     }else if( strcmp(argv[i], "--scale")==0 ){
       bScale = 1;
+    }else if( strcmp(argv[i], "--floor")==0 ){
+      bFloor = 1;
     }else{
       int bKnown = 0;
       for(iW=0; iW<N_WORKLOAD; iW++){
@@ -546,8 +756,9 @@ int main(int argc, char **argv){
         }
       }
       if( !bKnown ){
-        fprintf(stderr, "usage: %s [--rounds N] [--extension PATH] [--only ext|hand] [--scale]"
-                " [W1a W1b W2 W3 W4 W5]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--rounds N] [--extension PATH] [--only ext|hand]"
+                " [--scale | --floor] [W1a W1b W2 W3 W4 W5 F1a F1a2 F5 F2 F3 F4]\n",
+                argv[0]);
         return 2;
       }
     }
@@ -561,11 +772,15 @@ int main(int argc, char **argv){
     if( onlyVariant!=1 ) scaleRun(0);
     return rc;
   }
-  if( nSelected==0 ) for(iW=0; iW<N_WORKLOAD; iW++) aSelected[iW] = 1;
+  if( nSelected==0 ){
+    /* Default: the workloads; --floor: the floors. */
+    for(iW=0; iW<N_WORKLOAD; iW++) aSelected[iW] = aWorkload[iW].bFloor==bFloor;
+  }
 
   printf("eventstore bench: SQLite %s, %d rounds, median events/s\n",
          sqlite3_libversion(), nRound);
-  printf("%-4s %13s %13s %7s %10s %10s  %s\n", "", "extension", "hand-written",
+  printf("%-4s %13s %13s %7s %10s %10s  %s\n", "",
+         bFloor ? "floor" : "extension", "hand-written",
          "ratio", "RSS ext", "RSS hand", "workload");
   for(iW=0; iW<N_WORKLOAD; iW++){
     double aExt[64], aHand[64];
