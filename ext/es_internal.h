@@ -78,6 +78,9 @@ void esArenaFree(EsArena*);
 #define ES_UUID_TEXT_LEN 36
 void esUuidGenerate(u8 *aOut16);
 int  esUuidParse(const char *z, int n, u8 *aOut16);  /* 0 ok, 1 malformed */
+#ifdef ES_TESTING
+void esUuidForceNext(const u8 *a16);
+#endif
 void esUuidFormat(const u8 *a16, char *zOut36);      /* no terminator */
 int  esUuidFromValue(sqlite3_value*, u8 *aOut16);    /* 0 ok, 1 bad, 2 NULL */
 
@@ -133,6 +136,7 @@ struct EsEvent {
   u8 correlationId[16];
   u8 causationId[16];
   int hasCausation;
+  int hasEventId;         /* the caller gave event_id (else generated) */
   i64 eventVersion;
   i64 occurredAt;         /* Unix microseconds, UTC */
 };

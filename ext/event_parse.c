@@ -78,6 +78,7 @@ static void eventDefaults(EsEvent *pEv){
 /* Fill in what the caller left out. */
 static void eventFinish(EsEvent *pEv, const u8 *aGiven, i64 now){
   if( !aGiven[KEY_EVENT_ID] ) esUuidGenerate(pEv->eventId);
+  pEv->hasEventId = aGiven[KEY_EVENT_ID]!=0;
   if( !aGiven[KEY_CORRELATION_ID] ) esUuidGenerate(pEv->correlationId);
   if( !aGiven[KEY_EVENT_VERSION] ) pEv->eventVersion = 1;
   if( !aGiven[KEY_OCCURRED_AT] ) pEv->occurredAt = now;

@@ -215,6 +215,31 @@ static void rowsVisitedFunc(sqlite3_context *ctx, int argc,
   sqlite3_result_int64(ctx, p->nRowsVisited);
 }
 
+/*
+** es_test_next_uuid(uuid): the next UUID this thread generates is uuid,
+** so that a test can make a generated event id collide with a stored one.
+*/
+static void nextUuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  u8 a[16];
+  (void)argc;
+  if( esUuidFromValue(argv[0], a) ){
+    sqlite3_result_error(ctx, "es_test_next_uuid: not a UUID", -1);
+    return;
+  }
+  esUuidForceNext(a);
+}
+
+/*
+** es_test_limit_length(n): sqlite3_limit(SQLITE_LIMIT_LENGTH), which the
+** Tcl interface does not offer; returns the previous limit.
+*/
+static void limitLengthFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv){
+  (void)argc;
+  sqlite3_result_int(ctx, sqlite3_limit(sqlite3_context_db_handle(ctx),
+                     SQLITE_LIMIT_LENGTH, sqlite3_value_int(argv[0])));
+}
+
 /* es_test_last_query(): the SQL the last virtual-table cursor ran. */
 static void lastQueryFunc(sqlite3_context *ctx, int argc,
                           sqlite3_value **argv){
@@ -243,6 +268,8 @@ int esRegisterFunctions(sqlite3 *db, EsConn *p){
 #ifdef ES_TESTING
     { "es_test_rows_visited", 0, 0,               rowsVisitedFunc },
     { "es_test_last_query",   0, 0,               lastQueryFunc },
+    { "es_test_next_uuid",    1, 0,               nextUuidFunc },
+    { "es_test_limit_length", 1, 0,               limitLengthFunc },
 #endif
   };
   int i, rc = SQLITE_OK;

@@ -58,8 +58,25 @@ static int refillPool(void){
   return 0;
 }
 
+#ifdef ES_TESTING
+/* Test builds: the next generated UUID is this one (es_test_next_uuid). */
+static __thread u8 aForcedNext[16];
+static __thread int bForcedNext = 0;
+void esUuidForceNext(const u8 *a16){
+  memcpy(aForcedNext, a16, 16);
+  bForcedNext = 1;
+}
+#endif
+
 /* A new random (version 4) UUID. */
 void esUuidGenerate(u8 *aOut16){
+#ifdef ES_TESTING
+  if( bForcedNext ){
+    memcpy(aOut16, aForcedNext, 16);
+    bForcedNext = 0;
+    return;
+  }
+#endif
   if( pool.nLeft<16 && refillPool() ){
     uuid_generate_random(aOut16);
     return;

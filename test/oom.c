@@ -112,6 +112,16 @@ static const Scenario aScenario[] = {
     "SELECT es_append('s','T',0,'[{\"event_type\":\"X\"}]')",
     "BEGIN; SELECT es_append('s','T',1," BATCH ");", "COMMIT",
     "SELECT count(*) FROM es_events", 1, 6, 0 },
+  { "batch with given ids to a new stream inside BEGIN ... COMMIT",
+    "SELECT es_init()",
+    "BEGIN; SELECT es_append('s','T',0,'[{\"event_type\":\"A\",\"event_id\":"
+    "\"33333333-3333-4333-8333-333333333333\"},{\"event_type\":\"B\",\"event_id\":"
+    "\"44444444-4444-4444-8444-444444444444\"},{\"event_type\":\"C\"}]');", "COMMIT",
+    "SELECT count(*) FROM es_events", 0, 3, 0 },
+  { "one-event append to a new stream inside BEGIN ... COMMIT",
+    "SELECT es_init()",
+    "BEGIN; SELECT es_append('s','T',0,'E','{}');", "COMMIT",
+    "SELECT count(*) FROM es_events", 0, 1, 0 },
   { "append under INSERT ... SELECT",
     "SELECT es_append('s','T',0,'[{\"event_type\":\"X\"}]'); CREATE TABLE log(r);",
     "INSERT INTO log SELECT es_append('s','T',1," BATCH ")", 0,
