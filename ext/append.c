@@ -109,6 +109,7 @@ static int preparePath(EsConn *p){
   int i, rc;
   sqlite3_stmt *pStmt;
   rc = prepareUndo(p, ES_STMT_SAVEPOINT, ES_STMT_ROLLBACK_TO);
+  if( rc==SQLITE_OK ) rc = prepareUndo(p, ES_STMT_ROLLBACK, -1);
   if( rc!=SQLITE_OK ) return rc;
   for(i=0; i<(int)(sizeof(aStmt)/sizeof(aStmt[0])); i++){
     rc = esConnStmt(p, aStmt[i], &pStmt);
@@ -128,6 +129,7 @@ static int preparePath(EsConn *p){
 int esWriteBegin(EsConn *p, EsWriteScope *pScope){
   int rc;
   pScope->eKind = SCOPE_NONE;
+  pScope->bWrote = 0;
   if( p->bOrphanTxn ){
     if( !sqlite3_get_autocommit(p->db) ) return SQLITE_MISUSE;
     p->bOrphanTxn = 0;
@@ -188,14 +190,50 @@ int esWriteCommit(EsConn *p, EsWriteScope *pScope){
   return rc;
 }
 
-void esWriteRollback(EsConn *p, EsWriteScope *pScope){
+/*
+** Run an undo statement (ROLLBACK, ROLLBACK TO, RELEASE).  A progress
+** handler that interrupts the append keeps interrupting every statement
+** after it; SQLite calls it every N virtual-machine steps, counted from
+** the statement's total over all its runs.  With that count reset, these
+** three-step programs finish before the handler is called (for any N > 3),
+** so the undo still happens.
+*/
+static int runUndo(EsConn *p, int eStmt){
+  sqlite3_stmt *pStmt;
+  if( esConnStmt(p, eStmt, &pStmt)==SQLITE_OK ){
+    sqlite3_stmt_status(pStmt, SQLITE_STMTSTATUS_VM_STEP, 1);
+  }
+  return esRunSimple(p, eStmt);
+}
+
+/*
+** Undo a failed append.  Returns 1 if that took rolling back the caller's
+** whole transaction (scope 2 without a savepoint, see below).
+*/
+int esWriteRollback(EsConn *p, EsWriteScope *pScope){
+  int bRolledBackAll = 0;
   switch( pScope->eKind ){
+    case SCOPE_NONE:
+      /* Scope 2 without a savepoint (needsUndo): only an error that is
+      ** not a refusal can stop such an append after a write, and on those
+      ** (I/O, full disk, out of memory, interrupt) SQLite rolls back the
+      ** whole transaction itself.  With one exception: a progress handler
+      ** that interrupts a statement just after it finished reports
+      ** SQLITE_INTERRUPT with the row written.  Then do what SQLite does
+      ** for an interrupted write: roll back the transaction. */
+      if( pScope->bWrote && !sqlite3_get_autocommit(p->db) ){
+        if( runUndo(p, ES_STMT_ROLLBACK) && !sqlite3_get_autocommit(p->db) ){
+          runUndo(p, ES_STMT_ROLLBACK);
+        }
+        bRolledBackAll = sqlite3_get_autocommit(p->db);
+      }
+      break;
     case SCOPE_TRANSACTION:
       /* SQLite may have rolled back already (it does on some I/O and
       ** out-of-memory errors); otherwise roll back, trying twice, since a
       ** transient out-of-memory can make the first attempt fail. */
-      if( !sqlite3_get_autocommit(p->db) && esRunSimple(p, ES_STMT_ROLLBACK) ){
-        if( !sqlite3_get_autocommit(p->db) ) esRunSimple(p, ES_STMT_ROLLBACK);
+      if( !sqlite3_get_autocommit(p->db) && runUndo(p, ES_STMT_ROLLBACK) ){
+        if( !sqlite3_get_autocommit(p->db) ) runUndo(p, ES_STMT_ROLLBACK);
       }
       /* Out of memory inside a nested statement interrupts every
       ** statement until the outer one ends, so ROLLBACK can fail here.
@@ -204,11 +242,13 @@ void esWriteRollback(EsConn *p, EsWriteScope *pScope){
       if( !sqlite3_get_autocommit(p->db) ) p->bOrphanTxn = 1;
       break;
     case SCOPE_SAVEPOINT:
-      esRunSimple(p, ES_STMT_ROLLBACK_TO);
-      esRunSimple(p, ES_STMT_RELEASE);
+      runUndo(p, ES_STMT_ROLLBACK_TO);
+      runUndo(p, ES_STMT_RELEASE);
       break;
   }
   pScope->eKind = SCOPE_NONE;
+  pScope->bWrote = 0;
+  return bRolledBackAll;
 }
 
 /* ------------------------------------------------------------- arguments */
@@ -352,6 +392,8 @@ struct EsAppend {
   i64 iExpected;
   EsBatch batch;
   int *aDupOf;          /* aDupOf[i]: earlier event with the same id, or -1 */
+  i64 *aStoredPos;      /* aStoredPos[i]: where event i is already stored
+                        ** (found before writing, needsUndo), or 0 */
   i64 iStreamKey;       /* 0: the stream does not exist yet */
   i64 iVersion;         /* the stream's version before the append */
   i64 iLastStoredAt;    /* stored_at of the newest event in the store */
@@ -563,7 +605,9 @@ static int checkStoredDuplicate(EsAppend *pA, const EsEvent *pEv,
 **
 **   - its event_id, given by the caller, already stored with different
 **     content.  Checked here, before anything is written: such an append
-**     fails now, and any other stored id is the same event, skipped.  (A
+**     fails now, and any other stored id is the same event, noted in
+**     aStoredPos and skipped without another read (a read that fails
+**     after a write, say interrupted, would not roll the write back).  (A
 **     generated id that happens to be stored is replaced, insertEvents.)
 **   - a row longer than SQLITE_LIMIT_LENGTH (SQLITE_TOOBIG).  Then, and
 **     only then, the savepoint is kept.
@@ -601,8 +645,17 @@ static int needsUndo(EsAppend *pA, int *pbUndo){
       *pbUndo = 1;
     }
     if( pEv->hasEventId ){
+      iPos = 0;
       rc = checkStoredDuplicate(pA, pEv, &iPos, 0);
       if( rc ) return rc;
+      if( iPos>0 ){
+        if( pA->aStoredPos==0 ){
+          pA->aStoredPos = sqlite3_malloc64(sizeof(i64)*(sqlite3_uint64)pB->nEvent);
+          if( pA->aStoredPos==0 ) return appendDbError(pA, SQLITE_NOMEM);
+          memset(pA->aStoredPos, 0, sizeof(i64)*(size_t)pB->nEvent);
+        }
+        pA->aStoredPos[i] = iPos;
+      }
     }
   }
   return SQLITE_OK;
@@ -650,7 +703,7 @@ static void bindOptionalText(sqlite3_stmt *pStmt, int i, const EsText *pT){
 ** global position is that of the last event this call stored or, if it
 ** stored none (a replay), the stored position of the batch's last event.
 */
-static int insertEvents(EsAppend *pA){
+static int insertEvents(EsAppend *pA, EsWriteScope *pScope){
   EsBatch *pB = &pA->batch;
   sqlite3_stmt *pStmt;
   sqlite3 *db = pA->p->db;
@@ -681,6 +734,10 @@ static int insertEvents(EsAppend *pA){
     if( pA->aDupOf && pA->aDupOf[i]>=0 ){
       continue;   /* same id and content as an earlier event of the batch */
     }
+    if( pA->aStoredPos && pA->aStoredPos[i]>0 ){
+      iStoredPos = pA->aStoredPos[i];   /* stored already: skipped */
+      continue;
+    }
   insert_event:
     sqlite3_bind_int64(pStmt, 2, iVersion+1);
     sqlite3_bind_blob(pStmt, 5, pEv->eventId, 16, SQLITE_STATIC);
@@ -699,6 +756,9 @@ static int insertEvents(EsAppend *pA){
     sqlite3_bind_text(pStmt, 15, pEv->metadata.z, pEv->metadata.n, SQLITE_STATIC);
     rc = sqlite3_step(pStmt);
     sqlite3_reset(pStmt);
+    /* (Before rc: a statement can report an error with its row written,
+    ** see esWriteRollback.) */
+    if( sqlite3_changes(db)>0 ) pScope->bWrote = 1;
     if( rc!=SQLITE_DONE ){
       sqlite3_clear_bindings(pStmt);
       return appendDbError(pA, rc);
@@ -821,7 +881,7 @@ static int appendInScope(EsAppend *pA, EsWriteScope *pScope){
     rc = esWriteNeedAtomic(p, pScope);
     if( rc ) return appendDbError(pA, rc);
   }
-  return insertEvents(pA);
+  return insertEvents(pA, pScope);
 }
 
 static void appendResult(EsAppend *pA){
@@ -902,8 +962,12 @@ static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       rc = esWriteCommit(p, &scope);
       if( rc ) appendError(&a, rc, "es_append: commit failed: %s",
                            sqlite3_errmsg(p->db));
-    }else{
-      esWriteRollback(p, &scope);
+    }else if( esWriteRollback(p, &scope) && a.zErr ){
+      char *z = sqlite3_mprintf("%s (the transaction was rolled back)", a.zErr);
+      if( z ){
+        sqlite3_free(a.zErr);
+        a.zErr = z;
+      }
     }
   }
   sqlite3_set_last_insert_rowid(p->db, iSavedRowid);
@@ -920,6 +984,7 @@ static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 done:
   sqlite3_free(a.zErr);
   sqlite3_free(a.aDupOf);
+  sqlite3_free(a.aStoredPos);
   esBatchFree(&a.batch);
 }
 

@@ -253,12 +253,13 @@ int esSplitStreamId(const char *z, int n, int *pnId);
 typedef struct EsWriteScope EsWriteScope;
 struct EsWriteScope {
   int eKind;
+  int bWrote;             /* the append has written a row in this scope */
 };
 int  esWritingStatementRunning(sqlite3*);
 int  esWriteBegin(EsConn*, EsWriteScope*);
 int  esWriteNeedAtomic(EsConn*, EsWriteScope*);
 int  esWriteCommit(EsConn*, EsWriteScope*);
-void esWriteRollback(EsConn*, EsWriteScope*);
+int  esWriteRollback(EsConn*, EsWriteScope*);
 int  esReadStreamArgs(sqlite3_context*, sqlite3_value *pId,
                       sqlite3_value *pType, const char *zFunc,
                       EsText *pIdOut, EsText *pTypeOut);
