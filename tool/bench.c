@@ -6,6 +6,7 @@
 **   tool/bench --scale               the 10,000,000-event scale run
 **   tool/bench --floor               the floors: what the contract costs
 **                                    by itself (see "floors" below)
+**   tool/bench --scale --floor       the scale run of the floor's writes
 **
 ** Every workload runs through the extension and through what a careful
 ** user writes by hand with prepared statements, in the same process,
@@ -306,6 +307,7 @@ static int nextRandom(int n){
 #define V_HAND      0
 #define V_EXT       1
 #define V_PASSTHRU  2
+#define V_FLOOR     2     /* --scale --floor: floorEvent() (a writer) */
 
 #define HAND_STREAM_SQL "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1" \
                         " ORDER BY stream_position"
@@ -466,103 +468,126 @@ static void appendBatches(const char *zPath, int bExt, Result *pRes){
 ** what they cost.  bBatches: W5's shape (10 events per stream, stream
 ** after stream); else W1a's (round-robin); bEachTxn: W1b's transactions.
 */
-static void floorAppend(const char *zPath, int nStream, int bBatches,
-                        int bEachTxn, int bTwoIndexes, Result *pRes){
+typedef struct Floor Floor;
+struct Floor {
   sqlite3 *db;
-  sqlite3_stmt *pEv, *pStream, *pLookup, *pBegin, *pCommit;
-  char zData[400], zId[32];
-  unsigned long long x = 88172645463325252ULL;
-  int i, j, nOuter = bBatches ? nStream : EVENTS_PER_STREAM;
-  int nInner = bBatches ? EVENTS_PER_STREAM : nStream;
-  double t0;
+  sqlite3_stmt *pLookup, *pStream, *pEv, *pBegin, *pCommit;
+  unsigned long long x;      /* xorshift64* state, for the ids */
+  char zId[32];              /* the stream's aggregate_id, bound STATIC */
+};
+
+static void floorOpen(Floor *f, const char *zPath, int bTwoIndexes){
+  memset(f, 0, sizeof(*f));
+  f->x = 88172645463325252ULL;
   removeDb(zPath);
-  db = openDb(zPath, 1);
-  exec(db, "SELECT es_init()");
+  f->db = openDb(zPath, 1);
+  exec(f->db, "SELECT es_init()");
   if( bTwoIndexes ){
-    exec(db, "DROP INDEX es_events_event_type; DROP INDEX es_events_aggregate_type;"
-             "DROP INDEX es_events_tenant; DROP INDEX es_events_occurred_at;");
+    exec(f->db, "DROP INDEX es_events_event_type; DROP INDEX es_events_aggregate_type;"
+                "DROP INDEX es_events_tenant; DROP INDEX es_events_occurred_at;");
   }
-  pLookup = prepare(db, "SELECT s.stream_key,"
+  f->pLookup = prepare(f->db, "SELECT s.stream_key,"
       " (SELECT max(e.stream_position) FROM main.es_events e"
       "   WHERE e.stream_key=s.stream_key)"
       " FROM main.es_streams s WHERE s.aggregate_id=?1 AND s.aggregate_type=?2");
-  pStream = prepare(db, "INSERT INTO main.es_streams(stream_key,aggregate_id,"
-                        "aggregate_type) VALUES(?1,?2,?3)");
-  pEv = prepare(db, "INSERT INTO main.es_events(stream_key,stream_position,"
+  f->pStream = prepare(f->db, "INSERT INTO main.es_streams(stream_key,"
+      "aggregate_id,aggregate_type) VALUES(?1,?2,?3)");
+  f->pEv = prepare(f->db, "INSERT INTO main.es_events(stream_key,stream_position,"
       "aggregate_id,aggregate_type,event_id,event_type,event_version,tenant_id,"
       "actor_id,correlation_id,causation_id,occurred_at,stored_at,data,"
       "metadata) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
       " ON CONFLICT(event_id) DO NOTHING");
-  pBegin = prepare(db, "BEGIN IMMEDIATE");
-  pCommit = prepare(db, "COMMIT");
+  f->pBegin = prepare(f->db, "BEGIN IMMEDIATE");
+  f->pCommit = prepare(f->db, "COMMIT");
+}
+
+static void floorClose(Floor *f){
+  sqlite3_finalize(f->pLookup);
+  sqlite3_finalize(f->pStream);
+  sqlite3_finalize(f->pEv);
+  sqlite3_finalize(f->pBegin);
+  sqlite3_finalize(f->pCommit);
+  if( sqlite3_close(f->db)!=SQLITE_OK ) die(f->db, "close");
+}
+
+/* Event iEvent (0-based) of stream iStream; bCheck: it starts an append,
+** so the version is checked (and a new stream's row written) first. */
+static void floorEvent(Floor *f, int iStream, int iEvent, int bCheck){
+  char zData[400];
+  unsigned char aId[32];
+  long long tNow;
+  int k;
+  if( bCheck ){
+    long long iKey = 0, iVersion = 0;
+    streamId(f->zId, sizeof(f->zId), iStream);
+    sqlite3_bind_text(f->pLookup, 1, f->zId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f->pLookup, 2, "Order", 5, SQLITE_STATIC);
+    if( sqlite3_step(f->pLookup)==SQLITE_ROW ){
+      iKey = sqlite3_column_int64(f->pLookup, 0);
+      iVersion = sqlite3_column_int64(f->pLookup, 1);
+    }
+    sqlite3_reset(f->pLookup);
+    if( iVersion!=iEvent ){
+      fprintf(stderr, "bench: floor: conflict on %s\n", f->zId);
+      exit(2);
+    }
+    if( iKey==0 ){
+      iKey = iStream+1;
+      sqlite3_bind_int64(f->pStream, 1, iKey);
+      sqlite3_bind_text(f->pStream, 2, f->zId, -1, SQLITE_STATIC);
+      sqlite3_bind_text(f->pStream, 3, "Order", 5, SQLITE_STATIC);
+      step(f->db, f->pStream);
+    }
+    sqlite3_bind_int64(f->pEv, 1, iKey);
+    sqlite3_bind_text(f->pEv, 3, f->zId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f->pEv, 4, "Order", 5, SQLITE_STATIC);
+  }
+  tNow = microsNow();
+  for(k=0; k<32; k+=8){          /* xorshift64*: two v4-shaped ids */
+    unsigned long long r;
+    f->x ^= f->x>>12; f->x ^= f->x<<25; f->x ^= f->x>>27;
+    r = f->x*2685821657736338717ULL;
+    memcpy(aId+k, &r, 8);
+  }
+  aId[6] = (aId[6]&0x0f)|0x40;  aId[8] = (aId[8]&0x3f)|0x80;
+  aId[22] = (aId[22]&0x0f)|0x40; aId[24] = (aId[24]&0x3f)|0x80;
+  eventData(zData, sizeof(zData), iStream, iEvent);
+  sqlite3_bind_int64(f->pEv, 2, iEvent+1);
+  sqlite3_bind_blob(f->pEv, 5, aId, 16, SQLITE_STATIC);
+  sqlite3_bind_text(f->pEv, 6, "OrderLineAdded", 14, SQLITE_STATIC);
+  sqlite3_bind_int64(f->pEv, 7, 1);
+  sqlite3_bind_null(f->pEv, 8);
+  sqlite3_bind_null(f->pEv, 9);
+  sqlite3_bind_blob(f->pEv, 10, aId+16, 16, SQLITE_STATIC);
+  sqlite3_bind_null(f->pEv, 11);
+  sqlite3_bind_int64(f->pEv, 12, tNow);
+  sqlite3_bind_int64(f->pEv, 13, tNow);
+  sqlite3_bind_text(f->pEv, 14, zData, -1, SQLITE_STATIC);
+  sqlite3_bind_text(f->pEv, 15, "{}", 2, SQLITE_STATIC);
+  step(f->db, f->pEv);
+}
+
+static void floorAppend(const char *zPath, int nStream, int bBatches,
+                        int bEachTxn, int bTwoIndexes, Result *pRes){
+  Floor f;
+  int i, j, nOuter = bBatches ? nStream : EVENTS_PER_STREAM;
+  int nInner = bBatches ? EVENTS_PER_STREAM : nStream;
+  double t0;
+  floorOpen(&f, zPath, bTwoIndexes);
   t0 = now();
-  if( !bEachTxn ) step(db, pBegin);
+  if( !bEachTxn ) step(f.db, f.pBegin);
   for(i=0; i<nOuter; i++){
     for(j=0; j<nInner; j++){
       int iStream = bBatches ? i : j, iEvent = bBatches ? j : i;
-      long long iKey = 0, iVersion = 0, tNow;
-      unsigned char aId[32];
-      int k;
-      if( bBatches && iEvent>0 ) goto insert;   /* one check per batch */
-      streamId(zId, sizeof(zId), iStream);
-      if( bEachTxn ) step(db, pBegin);
-      sqlite3_bind_text(pLookup, 1, zId, -1, SQLITE_STATIC);
-      sqlite3_bind_text(pLookup, 2, "Order", 5, SQLITE_STATIC);
-      if( sqlite3_step(pLookup)==SQLITE_ROW ){
-        iKey = sqlite3_column_int64(pLookup, 0);
-        iVersion = sqlite3_column_int64(pLookup, 1);
-      }
-      sqlite3_reset(pLookup);
-      if( iVersion!=iEvent ){
-        fprintf(stderr, "bench: floor: conflict on %s\n", zId);
-        exit(2);
-      }
-      if( iKey==0 ){
-        iKey = iStream+1;
-        sqlite3_bind_int64(pStream, 1, iKey);
-        sqlite3_bind_text(pStream, 2, zId, -1, SQLITE_STATIC);
-        sqlite3_bind_text(pStream, 3, "Order", 5, SQLITE_STATIC);
-        step(db, pStream);
-      }
-      sqlite3_bind_int64(pEv, 1, iKey);
-      sqlite3_bind_text(pEv, 3, zId, -1, SQLITE_STATIC);
-      sqlite3_bind_text(pEv, 4, "Order", 5, SQLITE_STATIC);
-    insert:
-      tNow = microsNow();
-      for(k=0; k<32; k+=8){          /* xorshift64*: two v4-shaped ids */
-        unsigned long long r;
-        x ^= x>>12; x ^= x<<25; x ^= x>>27;
-        r = x*2685821657736338717ULL;
-        memcpy(aId+k, &r, 8);
-      }
-      aId[6] = (aId[6]&0x0f)|0x40;  aId[8] = (aId[8]&0x3f)|0x80;
-      aId[22] = (aId[22]&0x0f)|0x40; aId[24] = (aId[24]&0x3f)|0x80;
-      eventData(zData, sizeof(zData), iStream, iEvent);
-      sqlite3_bind_int64(pEv, 2, iEvent+1);
-      sqlite3_bind_blob(pEv, 5, aId, 16, SQLITE_STATIC);
-      sqlite3_bind_text(pEv, 6, "OrderLineAdded", 14, SQLITE_STATIC);
-      sqlite3_bind_int64(pEv, 7, 1);
-      sqlite3_bind_null(pEv, 8);
-      sqlite3_bind_null(pEv, 9);
-      sqlite3_bind_blob(pEv, 10, aId+16, 16, SQLITE_STATIC);
-      sqlite3_bind_null(pEv, 11);
-      sqlite3_bind_int64(pEv, 12, tNow);
-      sqlite3_bind_int64(pEv, 13, tNow);
-      sqlite3_bind_text(pEv, 14, zData, -1, SQLITE_STATIC);
-      sqlite3_bind_text(pEv, 15, "{}", 2, SQLITE_STATIC);
-      step(db, pEv);
-      if( bEachTxn ) step(db, pCommit);
+      if( bEachTxn ) step(f.db, f.pBegin);
+      floorEvent(&f, iStream, iEvent, !bBatches || iEvent==0);
+      if( bEachTxn ) step(f.db, f.pCommit);
     }
   }
-  if( !bEachTxn ) step(db, pCommit);
+  if( !bEachTxn ) step(f.db, f.pCommit);
   pRes->secs = now() - t0;
   pRes->nEvent = (double)nStream*EVENTS_PER_STREAM;
-  sqlite3_finalize(pLookup);
-  sqlite3_finalize(pStream);
-  sqlite3_finalize(pEv);
-  sqlite3_finalize(pBegin);
-  sqlite3_finalize(pCommit);
-  if( sqlite3_close(db)!=SQLITE_OK ) die(db, "close");
+  floorClose(&f);
 }
 
 /*
@@ -766,10 +791,12 @@ int main(int argc, char **argv){
   if( system("mkdir -p build/bench")!=0 ) return 2;
   if( bScale ){
     /* The extension against its targets, then the hand-written table
-    ** the same way, for comparison (--only picks one). */
+    ** the same way, for comparison (--only picks one); with --floor, the
+    ** floor's writes (floorEvent) instead. */
     int rc = 0;
-    if( onlyVariant!=0 ) rc |= scaleRun(1);
-    if( onlyVariant!=1 ) scaleRun(0);
+    if( bFloor ) return scaleRun(V_FLOOR);
+    if( onlyVariant!=0 ) rc |= scaleRun(V_EXT);
+    if( onlyVariant!=1 ) scaleRun(V_HAND);
     return rc;
   }
   if( nSelected==0 ){
@@ -849,32 +876,48 @@ int main(int argc, char **argv){
 ** reported.  The targets apply to the extension (bExt); the hand-written
 ** run reports the same figures for comparison and fails nothing.
 */
-static int scaleRun(int bExt){
+static int scaleRun(int eVariant){
+  static const char *const azWho[] = { "hand-written", "extension", "floor" };
+  static const char *const azFile[] = { "scale-hand", "scale-ext", "scale-floor" };
   char zPath[256], zData[400], zId[32];
-  const char *zWho = bExt ? "extension" : "hand-written";
+  const char *zWho = azWho[eVariant];
+  int bExt = eVariant==V_EXT;
   Writer w;
+  Floor f;
+  sqlite3 *db;
+  sqlite3_stmt *pBegin, *pCommit;
   long long i;
   double tFirst = 0, tLast = 0, t0 = 0;
   int nFail = 0;
-  fileName(zPath, sizeof(zPath), bExt ? "scale-ext" : "scale-hand");
-  writerOpen(&w, zPath, bExt);
+  fileName(zPath, sizeof(zPath), azFile[eVariant]);
+  if( eVariant==V_FLOOR ){
+    floorOpen(&f, zPath, 0);
+    db = f.db; pBegin = f.pBegin; pCommit = f.pCommit;
+  }else{
+    writerOpen(&w, zPath, bExt);
+    db = w.db; pBegin = w.pBegin; pCommit = w.pCommit;
+  }
   printf("scale, %s: appending %d events over %d streams...\n", zWho,
          SCALE_EVENTS, SCALE_STREAMS);
   fflush(stdout);
   for(i=0; i<SCALE_EVENTS; i++){
     int s = (int)(i % SCALE_STREAMS);
     int e = (int)(i / SCALE_STREAMS);
-    if( i%10000==0 ) step(w.db, w.pBegin);
+    if( i%10000==0 ) step(db, pBegin);
     if( i==SCALE_WINDOW || i==SCALE_EVENTS-SCALE_WINDOW ) t0 = now();
-    streamId(zId, sizeof(zId), s);
-    eventData(zData, sizeof(zData), s, e);
-    appendOne(&w, zId, e, zData);
-    if( i%10000==9999 ) step(w.db, w.pCommit);
+    if( eVariant==V_FLOOR ){
+      floorEvent(&f, s, e, 1);
+    }else{
+      streamId(zId, sizeof(zId), s);
+      eventData(zData, sizeof(zData), s, e);
+      appendOne(&w, zId, e, zData);
+    }
+    if( i%10000==9999 ) step(db, pCommit);
     if( i==2*SCALE_WINDOW-1 ) tFirst = now() - t0;
     if( i==SCALE_EVENTS-1 ) tLast = now() - t0;
     if( i%1000000==999999 ){ printf("  %lld\n", i+1); fflush(stdout); }
   }
-  writerClose(&w);
+  if( eVariant==V_FLOOR ) floorClose(&f); else writerClose(&w);
   printf("%s: append cost per event: %.2f us at 100k, %.2f us at 10M: ratio %.2f%s\n",
          zWho, tFirst/SCALE_WINDOW*1e6, tLast/SCALE_WINDOW*1e6, tLast/tFirst,
          bExt ? " (target <= 1.5)" : "");
@@ -888,7 +931,7 @@ static int scaleRun(int bExt){
     pid = fork();
     if( pid==0 ){
       close(fd[0]);
-      readAll(zPath, bExt, SCALE_EVENTS, &res);
+      readAll(zPath, eVariant==V_HAND ? V_HAND : V_EXT, SCALE_EVENTS, &res);
       if( write(fd[1], &res, sizeof(res))!=(ssize_t)sizeof(res) ) _exit(3);
       _exit(0);
     }
