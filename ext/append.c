@@ -30,18 +30,18 @@
 **     with SQLITE_BUSY_SNAPSHOT.  Such loops belong in BEGIN IMMEDIATE.)
 **
 **  2. Inside the caller's transaction (BEGIN ... COMMIT, or a SAVEPOINT),
-**     the outer statement a SELECT:  SAVEPOINT es_append ... RELEASE, or
-**     ROLLBACK TO + RELEASE on error.  A rejected append is undone without
-**     touching the caller's earlier work; the caller still decides whether
-**     to COMMIT or ROLLBACK.  BEGIN/COMMIT are never run here: a COMMIT
-**     would commit the caller's transaction.
-**     Most appends need no savepoint, and do not open one (it is not
-**     free: needsUndo says why and when one is kept): every refusal
-**     (version conflict, an event id stored with other content) is found
-**     before the first write, the stream row is written after the
-**     events, and on the errors that can still stop a write (I/O, disk
-**     full, out of memory, interrupt) SQLite rolls back the whole
-**     transaction itself.
+**     the outer statement a SELECT.  BEGIN/COMMIT are never run here: a
+**     COMMIT would commit the caller's transaction, which is the caller's
+**     to COMMIT or ROLLBACK.  A refused append (version conflict, an event
+**     id stored with other content) writes nothing: every refusal is
+**     found before the first write, and the stream row is written after
+**     the events (needsUndo).  The caller's earlier work is untouched.
+**     An error that stops a write (I/O, disk full, out of memory, an
+**     interrupt) makes SQLite roll back the caller's whole transaction,
+**     or esWriteRollback does where SQLite does not.  A savepoint of its
+**     own (SAVEPOINT es_append ... RELEASE, or ROLLBACK TO + RELEASE) only
+**     where a row may be too long to store, the one refusal that can come
+**     after a write; elsewhere it is not worth its cost (needsUndo).
 **
 **  3. Under a writing statement (INSERT INTO log SELECT es_append(...),
 **     or a TEMP trigger): SQLite refuses to open a savepoint while a
