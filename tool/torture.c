@@ -12,7 +12,10 @@
 ** read.  About one batch in ten is a replay of one of their earlier
 ** acknowledged batches (same ids, same expected version: it must return
 ** the original result), and one in ten uses an expected version they know
-** is stale (it must be refused).  Every writer logs, with write(2) so
+** is stale (it must be refused).  About one in three runs inside the
+** writer's own BEGIN IMMEDIATE ... COMMIT (es_append then appends inside
+** the caller's transaction, without a savepoint) and is acknowledged only
+** once COMMIT succeeded.  Every writer logs, with write(2) so
 ** that a SIGKILL loses nothing already logged:
 **     T <batch> <stream> <expected> <replay-of> <n> <id>...   before a call
 **     A <batch> <new_version> <global_position>               acknowledged
@@ -155,6 +158,7 @@ static void writerMain(int iWriter, int iGen, double tEnd){
   char zPath[512];
   Acked aAcked[64];
   int nAcked = 0;
+  char *zStashedResult = 0;   /* an answer kept until its COMMIT */
   long long seq = 0;
   memset(aAcked, 0, sizeof(aAcked));
   rngState ^= ((unsigned long long)seed<<32) ^ ((unsigned long long)iWriter<<16)
@@ -170,7 +174,7 @@ static void writerMain(int iWriter, int iGen, double tEnd){
     long long batch = (long long)iWriter*1000000000LL + (long long)iGen*10000000LL + ++seq;
     char zStream[16];
     char *zJson, *zIds;
-    int n, i, expected, kind = rnd(10), rc, bStale = 0;
+    int n, i, expected, kind = rnd(10), rc, bStale = 0, bTxn;
     long long replayOf = 0;
     sqlite3_str *pJson, *pIds;
     Acked *pOrig = 0;
@@ -213,9 +217,24 @@ static void writerMain(int iWriter, int iGen, double tEnd){
     sqlite3_bind_text(pAppend, 1, zStream, -1, SQLITE_STATIC);
     sqlite3_bind_int(pAppend, 2, expected);
     sqlite3_bind_text(pAppend, 3, zJson, -1, SQLITE_STATIC);
-    rc = sqlite3_step(pAppend);
+    bTxn = rnd(3)==0;
+    rc = bTxn ? sqlite3_exec(db, "BEGIN IMMEDIATE", 0, 0, 0) : SQLITE_OK;
+    if( rc==SQLITE_OK ) rc = sqlite3_step(pAppend);
+    if( bTxn && rc==SQLITE_ROW ){
+      /* Acknowledged only once committed: keep the answer, then COMMIT. */
+      char *zRes = sqlite3_mprintf("%s", sqlite3_column_text(pAppend, 0));
+      sqlite3_reset(pAppend);
+      if( sqlite3_exec(db, "COMMIT", 0, 0, 0)!=SQLITE_OK ){
+        logLine("E %lld commit: %s\n", batch, sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
+        rc = SQLITE_DONE;      /* logged */
+      }
+      sqlite3_free(zStashedResult);
+      zStashedResult = zRes;
+    }
     if( rc==SQLITE_ROW ){
-      const char *zRes = (const char*)sqlite3_column_text(pAppend, 0);
+      const char *zRes = bTxn ? zStashedResult
+                              : (const char*)sqlite3_column_text(pAppend, 0);
       long long v = 0, g = 0;
       const char *z1 = strstr(zRes, "\"new_version\":");
       const char *z2 = strstr(zRes, "\"global_position\":");
@@ -231,16 +250,22 @@ static void writerMain(int iWriter, int iGen, double tEnd){
         pA->zIds = sqlite3_mprintf("%s", zIds);
         pA->n = n;
       }
-    }else if( strstr(sqlite3_errmsg(db), "version conflict") ){
-      logLine("R %lld\n", batch);
-    }else{
-      logLine("E %lld %s\n", batch, sqlite3_errmsg(db));
+    }else if( rc!=SQLITE_DONE ){
+      if( strstr(sqlite3_errmsg(db), "version conflict") ){
+        logLine("R %lld\n", batch);
+      }else{
+        logLine("E %lld %s\n", batch, sqlite3_errmsg(db));
+      }
     }
     sqlite3_reset(pAppend);
+    if( bTxn && !sqlite3_get_autocommit(db) ){
+      sqlite3_exec(db, "ROLLBACK", 0, 0, 0);    /* a refused append */
+    }
     sqlite3_free(zJson);
     sqlite3_free(zIds);
   }
   sqlite3_finalize(pAppend);
+  sqlite3_free(zStashedResult);
   sqlite3_close(db);
   close(logFd);
 }
