@@ -307,7 +307,7 @@ static int nextRandom(int n){
 #define V_HAND      0
 #define V_EXT       1
 #define V_PASSTHRU  2
-#define V_FLOOR     2     /* --scale --floor: floorEvent() (a writer) */
+#define V_FLOOR     3     /* a writer only: floorEvent() (--scale --floor) */
 
 #define HAND_STREAM_SQL "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1" \
                         " ORDER BY stream_position"
@@ -877,8 +877,10 @@ int main(int argc, char **argv){
 ** run reports the same figures for comparison and fails nothing.
 */
 static int scaleRun(int eVariant){
-  static const char *const azWho[] = { "hand-written", "extension", "floor" };
-  static const char *const azFile[] = { "scale-hand", "scale-ext", "scale-floor" };
+  static const char *const azWho[] = {
+    [V_HAND] = "hand-written", [V_EXT] = "extension", [V_FLOOR] = "floor" };
+  static const char *const azFile[] = {
+    [V_HAND] = "scale-hand", [V_EXT] = "scale-ext", [V_FLOOR] = "scale-floor" };
   char zPath[256], zData[400], zId[32];
   const char *zWho = azWho[eVariant];
   int bExt = eVariant==V_EXT;
