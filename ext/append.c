@@ -730,7 +730,7 @@ static int insertEvents(EsAppend *pA, EsWriteScope *pScope){
   sqlite3_bind_int64(pStmt, 13, iStoredAt);
   for(i=0; i<pB->nEvent; i++){
     EsEvent *pEv = &pB->aEvent[i];
-    int nTry = 0;
+    int nTry = 0, nTotal;
     if( pA->aDupOf && pA->aDupOf[i]>=0 ){
       continue;   /* same id and content as an earlier event of the batch */
     }
@@ -754,11 +754,13 @@ static int insertEvents(EsAppend *pA, EsWriteScope *pScope){
     sqlite3_bind_int64(pStmt, 12, pEv->occurredAt);
     sqlite3_bind_text(pStmt, 14, pEv->data.z, pEv->data.n, SQLITE_STATIC);
     sqlite3_bind_text(pStmt, 15, pEv->metadata.z, pEv->metadata.n, SQLITE_STATIC);
+    nTotal = sqlite3_total_changes(db);
     rc = sqlite3_step(pStmt);
     sqlite3_reset(pStmt);
     /* (Before rc: a statement can report an error with its row written,
-    ** see esWriteRollback.) */
-    if( sqlite3_changes(db)>0 ) pScope->bWrote = 1;
+    ** see esWriteRollback.  The total, not sqlite3_changes(): a statement
+    ** that never ran leaves that at an earlier statement's count.) */
+    if( sqlite3_total_changes(db)!=nTotal ) pScope->bWrote = 1;
     if( rc!=SQLITE_DONE ){
       sqlite3_clear_bindings(pStmt);
       return appendDbError(pA, rc);
