@@ -207,6 +207,19 @@ static int runUndo(EsConn *p, int eStmt){
 }
 
 /*
+** ROLLBACK the connection's transaction, trying twice, since a transient
+** out-of-memory can make the first attempt fail.  SQLite may have rolled
+** back already (it does on some I/O and out-of-memory errors).  Returns 1
+** if the connection is out of the transaction.
+*/
+static int rollbackTransaction(EsConn *p){
+  if( !sqlite3_get_autocommit(p->db) && runUndo(p, ES_STMT_ROLLBACK) ){
+    if( !sqlite3_get_autocommit(p->db) ) runUndo(p, ES_STMT_ROLLBACK);
+  }
+  return sqlite3_get_autocommit(p->db);
+}
+
+/*
 ** Undo a failed append.  Returns 1 if that took rolling back the caller's
 ** whole transaction (scope 2 without a savepoint, see below).
 */
@@ -222,24 +235,15 @@ int esWriteRollback(EsConn *p, EsWriteScope *pScope){
       ** SQLITE_INTERRUPT with the row written.  Then do what SQLite does
       ** for an interrupted write: roll back the transaction. */
       if( pScope->bWrote && !sqlite3_get_autocommit(p->db) ){
-        if( runUndo(p, ES_STMT_ROLLBACK) && !sqlite3_get_autocommit(p->db) ){
-          runUndo(p, ES_STMT_ROLLBACK);
-        }
-        bRolledBackAll = sqlite3_get_autocommit(p->db);
+        bRolledBackAll = rollbackTransaction(p);
       }
       break;
     case SCOPE_TRANSACTION:
-      /* SQLite may have rolled back already (it does on some I/O and
-      ** out-of-memory errors); otherwise roll back, trying twice, since a
-      ** transient out-of-memory can make the first attempt fail. */
-      if( !sqlite3_get_autocommit(p->db) && runUndo(p, ES_STMT_ROLLBACK) ){
-        if( !sqlite3_get_autocommit(p->db) ) runUndo(p, ES_STMT_ROLLBACK);
-      }
       /* Out of memory inside a nested statement interrupts every
       ** statement until the outer one ends, so ROLLBACK can fail here.
       ** Then the connection stays in the transaction (uncommitted, so
       ** the store is unchanged); esWriteBegin refuses to go on in it. */
-      if( !sqlite3_get_autocommit(p->db) ) p->bOrphanTxn = 1;
+      if( !rollbackTransaction(p) ) p->bOrphanTxn = 1;
       break;
     case SCOPE_SAVEPOINT:
       runUndo(p, ES_STMT_ROLLBACK_TO);
