@@ -13,19 +13,22 @@ WARN     = -Wall -Wextra
 SQLITE3 ?= sqlite3
 TCLSH   ?= tclsh
 
-EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c \
-           ext/append.c ext/functions.c ext/verify.c ext/event_parse.c \
+EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c ext/scope.c \
+           ext/append.c ext/functions.c ext/verify.c ext/testing.c \
+           ext/args.c ext/batch.c ext/result.c \
            ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
-           vtab/plan.c vtab/event_vtab.c
-EXT_HDR  = ext/es_internal.h vtab/plan.h
+           vtab/columns.c vtab/plan.c vtab/event_vtab.c
+EXT_HDR  = ext/es_internal.h
 LIBS     = -luuid -lm -lpthread
 
 all: eventstore.so
 
+# The release build has no asserts; every testing build (below) keeps them,
+# so that the suite and the fuzzers check the invariants they state.
 eventstore.so: $(EXT_SRC) $(EXT_HDR)
-	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) -DNDEBUG -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
 
-# The same sources with test-only hooks (es_test_rows_visited()).
+# The same sources with asserts and test-only hooks (ext/testing.c).
 build/testing/eventstore.so: $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/testing
 	$(CC) $(CFLAGS) $(WARN) -DES_TESTING -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)

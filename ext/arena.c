@@ -21,6 +21,8 @@ char *esArenaAlloc(EsArena *p, i64 nByte){
     p->a = sqlite3_malloc64(p->nAlloc>0 ? p->nAlloc : 1);
     if( p->a==0 ) return 0;
   }
+  /* The capacity bounds everything parsing writes: running out is a bug. */
+  assert( p->nUsed + nByte <= p->nAlloc );
   if( p->nUsed + nByte > p->nAlloc ) return 0;
   z = p->a + p->nUsed;
   p->nUsed += nByte;

@@ -31,12 +31,14 @@ EsConn *esConnNew(sqlite3 *db){
 }
 
 void esConnRef(EsConn *p){
+  assert( p->nRef>0 );
   p->nRef++;
 }
 
 void esConnUnref(void *pArg){
   EsConn *p = (EsConn*)pArg;
   if( p==0 ) return;
+  assert( p->nRef>0 );
   if( --p->nRef>0 ) return;
   esConnFinalizeAll(p);
 #ifdef ES_TESTING
@@ -52,14 +54,20 @@ static void queryFree(EsQuery *pQ){
   sqlite3_free(pQ);
 }
 
-/* Finalize every cached statement.  Safe to call more than once. */
-void esConnFinalizeAll(EsConn *p){
+/* Finalize the cached internal statements (not the virtual tables'). */
+static void finalizeStatements(EsConn *p){
   int i;
-  EsQuery *pQ, *pNext;
   for(i=0; i<ES_STMT_COUNT; i++){
     sqlite3_finalize(p->aStmt[i]);
     p->aStmt[i] = 0;
   }
+  p->iCheckedReprepare = -1;
+}
+
+/* Finalize every cached statement.  Safe to call more than once. */
+void esConnFinalizeAll(EsConn *p){
+  EsQuery *pQ, *pNext;
+  finalizeStatements(p);
   for(pQ=p->pQuery; pQ; pQ=pNext){
     pNext = pQ->pNext;
     if( pQ->inUse ){
@@ -73,7 +81,6 @@ void esConnFinalizeAll(EsConn *p){
   p->pQuery = 0;
   p->nQuery = 0;
   p->bPinned = 0;
-  p->iCheckedReprepare = -1;
 }
 
 /*
@@ -95,15 +102,52 @@ int esConnPin(EsConn *p){
 /* The cached statement eStmt, prepared on first use. */
 int esConnStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
   int rc;
+  assert( eStmt>=0 && eStmt<ES_STMT_COUNT );
   if( p->aStmt[eStmt] ){
     *pp = p->aStmt[eStmt];
     return SQLITE_OK;
   }
   rc = esConnPin(p);
   if( rc!=SQLITE_OK ) return rc;
-  rc = sqlite3_prepare_v3(p->db, esStmtSql[eStmt], -1,
+  rc = sqlite3_prepare_v3(p->db, esStorageSql[eStmt], -1,
                           SQLITE_PREPARE_PERSISTENT, &p->aStmt[eStmt], 0);
   *pp = p->aStmt[eStmt];
+  return rc;
+}
+
+/* Run a cached statement that returns no rows (BEGIN, COMMIT, ...). */
+int esConnRun(EsConn *p, int eStmt){
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(p, eStmt, &pStmt);
+  if( rc!=SQLITE_OK ) return rc;
+  rc = sqlite3_step(pStmt);
+  sqlite3_reset(pStmt);
+  return rc==SQLITE_DONE || rc==SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/*
+** Step a statement (bound by the caller) that returns at most one row and
+** read its first n columns as integers into a[]; a NULL column leaves its
+** a[i] as it was (the caller's default).  *pbRow says whether there was a
+** row.  The statement is reset and its bindings cleared.
+*/
+int esConnReadRow(sqlite3_stmt *pStmt, i64 *a, int n, int *pbRow){
+  int rc, i;
+  *pbRow = 0;
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW ){
+    *pbRow = 1;
+    for(i=0; i<n; i++){
+      if( sqlite3_column_type(pStmt, i)!=SQLITE_NULL ){
+        a[i] = sqlite3_column_int64(pStmt, i);
+      }
+    }
+    rc = SQLITE_OK;
+  }else if( rc==SQLITE_DONE ){
+    rc = SQLITE_OK;
+  }
+  sqlite3_reset(pStmt);
+  sqlite3_clear_bindings(pStmt);
   return rc;
 }
 
@@ -112,17 +156,12 @@ int esConnStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
 ** queries) after this connection changed the store's schema.  SQLite
 ** would re-prepare them on their next run, which may be inside a write
 ** scope; prepared afresh, they are ready before the next scope opens (see
-** esWriteBegin in append.c).  (SQLite's deprecated expired-statement test
+** esScopeBegin in scope.c).  (SQLite's deprecated expired-statement test
 ** could say which are stale, but it is missing from builds without
 ** deprecated interfaces, such as Node's better-sqlite3.)
 */
 void esConnForgetStatements(EsConn *p){
-  int i;
-  for(i=0; i<ES_STMT_COUNT; i++){
-    sqlite3_finalize(p->aStmt[i]);
-    p->aStmt[i] = 0;
-  }
-  p->iCheckedReprepare = -1;
+  finalizeStatements(p);
   p->bSchemaChanged = 0;
 }
 

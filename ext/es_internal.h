@@ -1,16 +1,19 @@
 /*
 ** es_internal.h -- the one internal header of the eventstore extension.
 **
-** Every source file of the extension includes this header and nothing
-** else of the project's.  It declares:
+** Every source file of the extension (ext/ and vtab/) includes this header
+** and nothing else of the project's.  It has one section per source file,
+** in the order a call passes through them, and each section declares only
+** that file's functions, which are named after it (esScopeBegin is in
+** scope.c, esStorageStreamLookup in storage.c):
 **
-**   - the per-connection state (EsConn): cached prepared statements and
-**     the flags that say what is known about the storage schema;
-**   - the storage layer (schema.c, storage.c): the es_* tables and the
-**     statements that read and write them;
-**   - the value codecs: UUIDs (uuid.c), timestamps (timestamp.c), JSON
-**     scanning (json.c) and event objects (event_parse.c);
-**   - the registration functions of the SQL functions and virtual tables.
+**   values      arena.c uuid.c timestamp.c json.c
+**   arguments   args.c batch.c
+**   results     result.c
+**   state       conn.c schema.c storage.c scope.c
+**   functions   append.c functions.c verify.c testing.c
+**   tables      vtab/columns.c vtab/plan.c vtab/event_vtab.c
+**   entry       eventstore.c
 **
 ** Only eventstore.c uses SQLITE_EXTENSION_INIT1; the other files use
 ** SQLITE_EXTENSION_INIT3 through this header, so the same sources build as
@@ -24,6 +27,7 @@
 SQLITE_EXTENSION_INIT3
 #endif
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
@@ -49,6 +53,8 @@ SQLITE_EXTENSION_INIT3
 typedef sqlite3_int64 i64;
 typedef unsigned char u8;
 
+#define ES_ARRAYSIZE(a) ((int)(sizeof(a)/sizeof((a)[0])))
+
 /*
 ** A piece of text that is not NUL-terminated: a pointer into an argument
 ** or into an EsArena, and its length in bytes.  z==0 means "absent".
@@ -59,6 +65,7 @@ struct EsText {
   int n;
 };
 
+/* --------------------------------------------------------------- arena.c */
 /*
 ** A bump allocator for the strings that parsing must rewrite (unescaped
 ** JSON strings, minified objects).  One allocation per es_append call,
@@ -78,11 +85,11 @@ void esArenaFree(EsArena*);
 #define ES_UUID_TEXT_LEN 36
 void esUuidGenerate(u8 *aOut16);
 int  esUuidParse(const char *z, int n, u8 *aOut16);  /* 0 ok, 1 malformed */
+void esUuidFormat(const u8 *a16, char *zOut36);      /* no terminator */
+int  esUuidFromValue(sqlite3_value*, u8 *aOut16);    /* 0 ok, 1 bad, 2 NULL */
 #ifdef ES_TESTING
 void esUuidForceNext(const u8 *a16);
 #endif
-void esUuidFormat(const u8 *a16, char *zOut36);      /* no terminator */
-int  esUuidFromValue(sqlite3_value*, u8 *aOut16);    /* 0 ok, 1 bad, 2 NULL */
 
 /* ----------------------------------------------------------- timestamp.c */
 #define ES_TIMESTAMP_TEXT_LEN 27   /* YYYY-MM-DDTHH:MM:SS.ffffffZ */
@@ -91,7 +98,7 @@ int  esTimestampFromSeconds(double r, i64 *pMicros);
 int  esTimestampFromValue(sqlite3_value*, i64 *pMicros); /* 0 ok,1 bad,2 NULL */
 void esTimestampFormat(i64 micros, char *zOut27);      /* no terminator */
 i64  esTimestampNow(void);
-int  esRegisterTimestampCollation(sqlite3*);
+int  esTimestampRegister(sqlite3*);
 
 /* ---------------------------------------------------------------- json.c */
 /*
@@ -119,7 +126,18 @@ int  esJsonIsObject(const char *z, int n, EsArena*, EsText *pOut,
                     const char **pzErr);
 void esJsonAppendString(sqlite3_str*, const char *z, int n);
 
-/* --------------------------------------------------------- event_parse.c */
+/* ---------------------------------------------------------------- args.c */
+int esArgsTypeName(const char *z, int n);        /* 0 if a valid type name */
+int esArgsSplitStreamId(const char *z, int n, int *pnId);     /* 0 ok */
+int esArgsExpectedVersion(sqlite3_context*, sqlite3_value*, const char *zFunc,
+                          i64 *piExpected);
+int esArgsStreamParts(sqlite3_context*, sqlite3_value *pId,
+                      sqlite3_value *pType, const char *zFunc,
+                      EsText *pIdOut, EsText *pTypeOut);
+int esArgsStreamId(sqlite3_context*, sqlite3_value*, const char *zFunc,
+                   EsText *pIdOut, EsText *pTypeOut);
+
+/* --------------------------------------------------------------- batch.c */
 /*
 ** One event of an es_append call, after validation.  Text fields point
 ** into the caller's argument or into the call's arena; nothing here owns
@@ -157,12 +175,16 @@ int  esBatchParseJson(EsBatch*, const char *z, int n);
 int  esBatchParseSingle(EsBatch*, sqlite3_value *pType, sqlite3_value *pData,
                         sqlite3_value *pOptions);
 void esBatchFree(EsBatch*);
-int  esCheckTypeName(const char *z, int n);  /* 0 ok, else 1 */
+
+/* -------------------------------------------------------------- result.c */
+void esResultErrorMsg(sqlite3_context*, int rc, char *zMsg); /* frees zMsg */
+void esResultError(sqlite3_context*, int rc, const char *zFmt, ...);
+void esResultDbError(sqlite3_context*, const char *zFunc, int rc);
 
 /* ---------------------------------------------------------------- conn.c */
 /*
 ** Internal statements, prepared once per connection and kept in EsConn.
-** The SQL text of each is in storage.c (aStmtSql[]), in this order.
+** The SQL text of each is in storage.c (esStorageSql[]), in this order.
 */
 enum EsStmtId {
   ES_STMT_BEGIN,
@@ -224,6 +246,8 @@ void esConnRef(EsConn*);
 void esConnUnref(void*);
 void esConnFinalizeAll(EsConn*);
 int  esConnStmt(EsConn*, int eStmt, sqlite3_stmt **pp);
+int  esConnRun(EsConn*, int eStmt);
+int  esConnReadRow(sqlite3_stmt*, i64 *a, int n, int *pbRow);
 void esConnForgetStatements(EsConn*);
 int  esConnQuery(EsConn*, int iKey1, int iKey2, const char *zKey,
                  int (*xBuild)(void*, char**), void *pBuildArg, EsQuery **pp);
@@ -238,39 +262,166 @@ int  esSchemaIsMissingError(EsConn*, int rc);
 int  esSchemaClear(EsConn*, char **pzErr);
 
 /* ------------------------------------------------------------- storage.c */
-extern const char *const esStmtSql[ES_STMT_COUNT];
-int esStreamLookup(EsConn*, const char *zId, int nId, const char *zType,
-                   int nType, i64 *piKey, i64 *piVersion);
-int esStreamVersion(EsConn*, const char *zId, int nId, const char *zType,
-                    int nType, i64 *piVersion);
-int esGlobalPosition(EsConn*, i64 *piPos);
-int esEventExists(EsConn*, const u8 *aId16, int *pbExists);
-int esStoredAtBound(EsConn*, i64 t, int bAfter, i64 iMax, i64 *piPos);
-int esRunSimple(EsConn*, int eStmt);
-int esSplitStreamId(const char *z, int n, int *pnId);
+extern const char *const esStorageSql[ES_STMT_COUNT];
+int esStorageStreamLookup(EsConn*, const char *zId, int nId,
+                          const char *zType, int nType, i64 *piKey,
+                          i64 *piVersion);
+int esStorageGlobalPosition(EsConn*, i64 *piPos);
+int esStorageEventExists(EsConn*, const u8 *aId16, int *pbExists);
+int esStorageStoredAtBound(EsConn*, i64 t, int bAfter, i64 iMax, i64 *piPos);
 
-/* -------------------------------------------------------------- append.c */
-typedef struct EsWriteScope EsWriteScope;
-struct EsWriteScope {
-  int eKind;
-  int bWrote;             /* the append has written a row in this scope */
+/* --------------------------------------------------------------- scope.c */
+enum EsScopeKind {
+  ES_SCOPE_NONE,          /* in the caller's transaction, no savepoint */
+  ES_SCOPE_TRANSACTION,   /* we ran BEGIN IMMEDIATE: COMMIT or ROLLBACK */
+  ES_SCOPE_SAVEPOINT,     /* we ran SAVEPOINT: RELEASE or ROLLBACK TO */
+  ES_SCOPE_STATEMENT      /* under a writing statement: it rolls back */
 };
-int  esWritingStatementRunning(sqlite3*);
-int  esWriteBegin(EsConn*, EsWriteScope*);
-int  esWriteNeedAtomic(EsConn*, EsWriteScope*);
-int  esWriteCommit(EsConn*, EsWriteScope*);
-int  esWriteRollback(EsConn*, EsWriteScope*);
-int  esReadStreamArgs(sqlite3_context*, sqlite3_value *pId,
-                      sqlite3_value *pType, const char *zFunc,
-                      EsText *pIdOut, EsText *pTypeOut);
+typedef struct EsScope EsScope;
+struct EsScope {
+  int eKind;              /* an EsScopeKind */
+  int bWrote;             /* a row has been written in this scope */
+};
+int  esScopeWritingStatementRunning(sqlite3*);
+int  esScopeBegin(EsConn*, EsScope*);
+int  esScopeNeedAtomic(EsConn*, EsScope*);
+void esScopeWrote(EsScope*, int bWrote);
+int  esScopeRefuse(const EsScope*, int rc);
+int  esScopeCommit(EsConn*, EsScope*);
+int  esScopeRollback(EsConn*, EsScope*);
+char *esScopeOrphanError(const char *zFunc);
 
-/* ------------------------------------------------------ registration */
-int esRegisterAppend(sqlite3*, EsConn*);
-int esRegisterFunctions(sqlite3*, EsConn*);
-int esRegisterVerify(sqlite3*, EsConn*);
-int esRegisterVtabs(sqlite3*, EsConn*);
+/* ------------------------------------------------- append.c, functions.c,
+** verify.c, testing.c: each registers its SQL functions */
+int esAppendRegister(sqlite3*, EsConn*);
+int esFunctionsRegister(sqlite3*, EsConn*);
+int esVerifyRegister(sqlite3*, EsConn*);
+#ifdef ES_TESTING
+int  esTestingRegister(sqlite3*, EsConn*);
+void esTestingNoteQuery(EsConn*, const char *zSql);
+#endif
 
-/* Set an error with printf-style message on a function context. */
-void esResultError(sqlite3_context*, int rc, const char *zFmt, ...);
+/* ------------------------------------------------------- vtab/columns.c */
+/* Columns of the virtual tables, in API.md's order. */
+enum {
+  ES_VCOL_GLOBAL_POSITION, ES_VCOL_STREAM_ID, ES_VCOL_STREAM_POSITION,
+  ES_VCOL_AGGREGATE_ID, ES_VCOL_AGGREGATE_TYPE, ES_VCOL_AGGREGATE_VERSION,
+  ES_VCOL_EVENT_ID, ES_VCOL_EVENT_TYPE, ES_VCOL_EVENT_VERSION,
+  ES_VCOL_TENANT_ID, ES_VCOL_ACTOR_ID, ES_VCOL_CORRELATION_ID,
+  ES_VCOL_CAUSATION_ID, ES_VCOL_OCCURRED_AT, ES_VCOL_STORED_AT,
+  ES_VCOL_DATA, ES_VCOL_METADATA,
+  ES_VCOL_STREAM,           /* HIDDEN, event_stream only: the TVF argument */
+  ES_VCOL_COUNT
+};
+
+/* Columns of the inner query (storage columns of es_events). */
+enum {
+  ES_SCOL_GLOBAL_POSITION, ES_SCOL_STREAM_POSITION, ES_SCOL_AGGREGATE_ID,
+  ES_SCOL_AGGREGATE_TYPE, ES_SCOL_EVENT_ID, ES_SCOL_EVENT_TYPE,
+  ES_SCOL_EVENT_VERSION, ES_SCOL_TENANT_ID, ES_SCOL_ACTOR_ID,
+  ES_SCOL_CORRELATION_ID, ES_SCOL_CAUSATION_ID, ES_SCOL_OCCURRED_AT,
+  ES_SCOL_STORED_AT, ES_SCOL_DATA, ES_SCOL_METADATA,
+  ES_SCOL_COUNT
+};
+
+/* The idxStr code of each column the tables filter on (vtab/plan.c). */
+enum {
+  ES_CODE_GLOBAL_POSITION = 'g', ES_CODE_STREAM_POSITION = 'p',
+  ES_CODE_STREAM_ID = 's',       ES_CODE_AGGREGATE_ID = 'a',
+  ES_CODE_AGGREGATE_TYPE = 't',  ES_CODE_EVENT_ID = 'e',
+  ES_CODE_EVENT_TYPE = 'y',      ES_CODE_EVENT_VERSION = 'v',
+  ES_CODE_TENANT_ID = 'n',       ES_CODE_ACTOR_ID = 'c',
+  ES_CODE_CORRELATION_ID = 'r',  ES_CODE_CAUSATION_ID = 'u',
+  ES_CODE_OCCURRED_AT = 'o',     ES_CODE_STORED_AT = 'd',
+  ES_CODE_LIMIT = 'L',           ES_CODE_OFFSET = 'O'
+};
+
+/* How a column's values are stored and shown. */
+enum EsColumnKind {
+  ES_KIND_PLAIN,          /* copied through */
+  ES_KIND_UUID,           /* a 16-byte blob, shown as canonical text */
+  ES_KIND_TIME,           /* Unix microseconds, shown as UTC text */
+  ES_KIND_STREAM          /* aggregate_id ':' aggregate_type */
+};
+
+typedef struct EsColumn EsColumn;
+struct EsColumn {
+  const char *zName;      /* the virtual-table column */
+  const char *zDecl;      /* its declared type and collation */
+  char cCode;             /* idxStr code (ES_CODE_*), 0: not filtered */
+  signed char iScol;      /* storage column (ES_SCOL_*), -1 for stream_id */
+  u8 eKind;               /* an EsColumnKind */
+  u8 bRange;              /* also filtered with <, <=, >, >= */
+  u8 bIndexed;            /* an index (or the rowid) serves the filter */
+};
+extern const EsColumn esColumns[ES_VCOL_COUNT];
+extern const char *const esColumnsStorage[ES_SCOL_COUNT];
+const EsColumn *esColumnsByCode(char cCode);
+
+/* --------------------------------------------------------- vtab/plan.c */
+/*
+** THE idxNum / idxStr CONTRACT between xBestIndex and xFilter of the
+** event virtual tables (event_all, event_stream).
+**
+** xBestIndex chooses which constraints the table applies itself and gives
+** each one an argv slot.  It describes the plan in two values that xFilter
+** reads back (and that identify a cached inner statement):
+**
+**   idxStr  two characters per argv slot, in argv order:
+**             [0] the column: its ES_CODE_* (esColumns), or
+**                 ES_CODE_LIMIT / ES_CODE_OFFSET
+**             [1] the operator: = < { (<=) > } (>=)  i (IN, whole list)
+**                 and '.' for LIMIT and OFFSET
+**   idxNum  bit 0            rows in descending order
+**           bits 1..15       storage columns the query reads
+**                            (1 << (ES_SCOL_x + 1)); others are NULL
+**           bit 16           the rows must come in position order (the
+**                            table consumed an ORDER BY); without it a
+**                            time-range plan returns rows in time order
+**
+** xFilter turns the plan into one SQL query over main.es_events, binds
+** argv to it and steps it: ORDER BY, LIMIT and OFFSET are part of that
+** query, and the cursor streams its rows.  Which index serves it:
+**   event_id =, global_position =     the unique indexes
+**   a stream (s, or a with t)         es_events_stream, in stream order
+**   event_type, tenant_id,            their indexes, chosen by SQLite's
+**   aggregate_type, aggregate_id      planner (each ends in the rowid,
+**                                     so equal keys are in global order)
+**   stored_at                         the rowid: stored_at never decreases
+**                                     along global_position, so a range
+**                                     of it is a range of the rowid, found
+**                                     by binary search in xFilter
+**   otherwise occurred_at             es_events_occurred_at
+**   otherwise                         the rowid (global_position)
+*/
+#define ES_PLAN_DESC     0x00001
+#define ES_PLAN_ORDERED  0x10000
+
+/* The virtual table object shared by both tables. */
+typedef struct EsVtab EsVtab;
+struct EsVtab {
+  sqlite3_vtab base;
+  EsConn *p;
+  int bStream;            /* 1 for event_stream: a stream must be named */
+  const char *zName;      /* "event_all" or "event_stream" */
+};
+
+/* IN lists of up to this many values are merged (see esPlanBuildSql);
+** their values are parameters ?ES_PLAN_IN_PARAM and up. */
+#define ES_PLAN_MERGE_MAX  16
+#define ES_PLAN_IN_PARAM   200
+
+int esPlanBestIndex(EsVtab*, sqlite3_index_info*);
+int esPlanInValues(const char *idxStr, int argc, sqlite3_value **argv,
+                   sqlite3_value **apVal, int *pn);
+void esPlanInFree(sqlite3_value **apVal, int n);
+int esPlanBuildSql(EsVtab*, int idxNum, const char *idxStr, int nIn,
+                   char **pzSql);
+int esPlanBind(EsVtab*, sqlite3_stmt*, int idxNum, const char *idxStr,
+               int argc, sqlite3_value **argv, sqlite3_value **apIn, int nIn,
+               i64 iSnapshot, int *pbEmpty);
+
+/* ---------------------------------------------------- vtab/event_vtab.c */
+int esVtabRegister(sqlite3*, EsConn*);
 
 #endif /* ES_INTERNAL_H */

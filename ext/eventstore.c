@@ -17,31 +17,6 @@ SQLITE_EXTENSION_INIT1
 /* The oldest SQLite with everything used here (sqlite3_vtab_in, 3.38). */
 #define ES_MIN_SQLITE_VERSION 3038000
 
-/*
-** Loading twice on one connection keeps the first registration.  SQLite
-** refuses to replace a function while a statement runs, which is always
-** the case for SELECT load_extension(...); with no statement running
-** (sqlite3_load_extension(), the shell's .load, sqlite3_open() with an
-** auto-extension) registering again simply replaces the first one.
-*/
-static int alreadyLoaded(sqlite3 *db){
-  sqlite3_stmt *pStmt = 0;
-  int rc, bBusy = 0;
-  while( (pStmt = sqlite3_next_stmt(db, pStmt))!=0 ){
-    if( sqlite3_stmt_busy(pStmt) ) bBusy = 1;
-  }
-  if( !bBusy ) return 0;
-  rc = sqlite3_prepare_v2(db, "SELECT es_append(1,2,3,4)", -1, &pStmt, 0);
-  sqlite3_finalize(pStmt);
-  if( rc!=SQLITE_OK ){
-    /* The failed probe left "no such function" as the connection's error;
-    ** a successful prepare clears it. */
-    sqlite3_prepare_v2(db, "SELECT 1", -1, &pStmt, 0);
-    sqlite3_finalize(pStmt);
-  }
-  return rc==SQLITE_OK;
-}
-
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -57,14 +32,24 @@ int sqlite3_eventstore_init(sqlite3 *db, char **pzErrMsg,
     }
     return SQLITE_ERROR;
   }
-  if( alreadyLoaded(db) ) return SQLITE_OK;
   p = esConnNew(db);
   if( p==0 ) return SQLITE_NOMEM;
-  rc = esRegisterAppend(db, p);
-  if( rc==SQLITE_OK ) rc = esRegisterFunctions(db, p);
-  if( rc==SQLITE_OK ) rc = esRegisterVerify(db, p);
-  if( rc==SQLITE_OK ) rc = esRegisterTimestampCollation(db);
-  if( rc==SQLITE_OK ) rc = esRegisterVtabs(db, p);
+  rc = esAppendRegister(db, p);
+  if( rc==SQLITE_BUSY ){
+    /* Loaded already, and a statement is running (SELECT load_extension()
+    ** always is): SQLite refuses to replace a function while one runs.
+    ** Keep the first registration.  (With no statement running, as for
+    ** the shell's .load, registering again replaces the first one.) */
+    esConnUnref(p);
+    return SQLITE_OK;
+  }
+  if( rc==SQLITE_OK ) rc = esFunctionsRegister(db, p);
+  if( rc==SQLITE_OK ) rc = esVerifyRegister(db, p);
+#ifdef ES_TESTING
+  if( rc==SQLITE_OK ) rc = esTestingRegister(db, p);
+#endif
+  if( rc==SQLITE_OK ) rc = esTimestampRegister(db);
+  if( rc==SQLITE_OK ) rc = esVtabRegister(db, p);
   esConnUnref(p);          /* the registrations hold their own references */
   if( rc!=SQLITE_OK && pzErrMsg ){
     *pzErrMsg = sqlite3_mprintf("eventstore: %s", sqlite3_errstr(rc));

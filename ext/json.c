@@ -6,8 +6,8 @@
 ** valid UTF-8, nesting at most ES_JSON_MAX_DEPTH), find the keys of an
 ** event object, and keep the `data` and `metadata` objects as slices of
 ** the input.  Objects are stored in minimal form (no whitespace between
-** tokens) so that the same object always has the same bytes, which is
-** what the idempotency check compares; a slice that is already minimal
+** tokens) so that two spellings of an object that differ only in whitespace
+** have the same bytes, which is what the idempotency check compares; a slice that is already minimal
 ** is stored without copying.
 */
 #include "es_internal.h"
@@ -280,6 +280,7 @@ int esJsonString(EsJson *p, EsArena *pArena, EsText *pOut){
   if( zOut==0 ) return jsonFail(p, esJsonOutOfMemory);
   p->i = iStart;
   scanString(p, zOut, &nOut, 0);
+  assert( nOut <= p->i - iStart - 2 );   /* unescaping never grows it */
   pOut->z = zOut;
   pOut->n = nOut;
   return 0;

@@ -23,8 +23,9 @@
 **
 ** stored_at has no index: es_append makes it never decrease along
 ** global_position, so a stored_at range is a global_position range, found
-** by a binary search on the rowid (vtab/plan.c).  Measured, the index cost
-** every append an index insert and every commit one more page.
+** by a binary search on the rowid (storage.c, esStorageStoredAtBound).
+** Measured, the index cost every append an index insert and every commit
+** one more page.
 **
 ** Immutability: BEFORE UPDATE / BEFORE DELETE triggers on every es_*
 ** table raise an error.  es_clear() (test databases only) drops the tables
@@ -35,7 +36,7 @@
 ** creates and refuses to write to anything else.
 **
 ** The queries on sqlite_schema are cached statements (storage.c), prepared
-** before a write scope opens: running out of memory while preparing
+** before a write scope opens (scope.c): running out of memory while preparing
 ** inside es_append would interrupt the ROLLBACK that undoes the scope.
 ** Only creating the schema prepares statements inside the scope.
 */
@@ -93,16 +94,11 @@ static const EsSchemaObject aObject[] = {
 /* How many of the three es_* tables exist in main. */
 static int countTables(EsConn *p, int *pn){
   sqlite3_stmt *pStmt;
-  int rc = esConnStmt(p, ES_STMT_COUNT_TABLES, &pStmt);
-  *pn = 0;
-  if( rc!=SQLITE_OK ) return rc;
-  rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    *pn = sqlite3_column_int(pStmt, 0);
-    rc = SQLITE_OK;
-  }
-  sqlite3_reset(pStmt);
-  return rc==SQLITE_DONE ? SQLITE_OK : rc;
+  i64 n = 0;
+  int bRow, rc = esConnStmt(p, ES_STMT_COUNT_TABLES, &pStmt);
+  if( rc==SQLITE_OK ) rc = esConnReadRow(pStmt, &n, 1, &bRow);
+  *pn = (int)n;
+  return rc;
 }
 
 int esSchemaExists(EsConn *p, int *pbExists){
@@ -243,10 +239,13 @@ int esSchemaCheck(EsConn *p, char **pzErr){
 
 /*
 ** Create the schema if there is none; check it if there is one.  Must be
-** called with the write lock held (inside the caller's write scope).
+** called inside a write scope (scope.c), whose transaction makes the
+** objects appear together or not at all.
 */
 int esSchemaCreate(EsConn *p, char **pzErr){
   int n, i, rc;
+  assert( !sqlite3_get_autocommit(p->db)
+       || esScopeWritingStatementRunning(p->db) );
   rc = countTables(p, &n);
   if( rc!=SQLITE_OK ){
     *pzErr = dbError(p);

@@ -23,7 +23,7 @@
 */
 #include "es_internal.h"
 
-const char *const esStmtSql[ES_STMT_COUNT] = {
+const char *const esStorageSql[ES_STMT_COUNT] = {
   /* ES_STMT_BEGIN */           "BEGIN",
   /* ES_STMT_BEGIN_IMMEDIATE */ "BEGIN IMMEDIATE",
   /* ES_STMT_COMMIT */          "COMMIT",
@@ -85,36 +85,14 @@ const char *const esStmtSql[ES_STMT_COUNT] = {
     " ORDER BY global_position LIMIT 1",
 };
 
-/* Run a statement that returns no rows (BEGIN, COMMIT, ...). */
-int esRunSimple(EsConn *p, int eStmt){
-  sqlite3_stmt *pStmt;
-  int rc = esConnStmt(p, eStmt, &pStmt);
-  if( rc!=SQLITE_OK ) return rc;
-  rc = sqlite3_step(pStmt);
-  sqlite3_reset(pStmt);
-  return rc==SQLITE_DONE || rc==SQLITE_ROW ? SQLITE_OK : rc;
-}
-
 /*
-** Step a reading statement (bound by the caller) that returns at most one
-** row, and read its first n integer columns into a[].  *pbRow says whether
-** there was a row.  A database without the schema is an empty store: the
-** "no such table" of a statement that cannot be (re)prepared is no row.
+** Read the one row of a bound reading statement (esConnReadRow).  A
+** database without the schema is an empty store: the "no such table" of a
+** statement that cannot be (re)prepared is no row.
 */
 static int readOneRow(EsConn *p, sqlite3_stmt *pStmt, int *pbRow, i64 *a,
                       int n){
-  int rc, i;
-  *pbRow = 0;
-  rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    *pbRow = 1;
-    for(i=0; i<n; i++) a[i] = sqlite3_column_int64(pStmt, i);
-    rc = SQLITE_OK;
-  }else if( rc==SQLITE_DONE ){
-    rc = SQLITE_OK;
-  }
-  sqlite3_reset(pStmt);
-  sqlite3_clear_bindings(pStmt);
+  int rc = esConnReadRow(pStmt, a, n, pbRow);
   if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
   return rc;
 }
@@ -133,7 +111,7 @@ static int readerStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
 ** Find a stream.  *piKey is its key (0 if it does not exist) and
 ** *piVersion its version (0 if it does not exist).
 */
-int esStreamLookup(EsConn *p, const char *zId, int nId, const char *zType,
+int esStorageStreamLookup(EsConn *p, const char *zId, int nId, const char *zType,
                    int nType, i64 *piKey, i64 *piVersion){
   sqlite3_stmt *pStmt;
   i64 a[2] = {0, 0};
@@ -148,14 +126,8 @@ int esStreamLookup(EsConn *p, const char *zId, int nId, const char *zType,
   return rc;
 }
 
-int esStreamVersion(EsConn *p, const char *zId, int nId, const char *zType,
-                    int nType, i64 *piVersion){
-  i64 iKey;
-  return esStreamLookup(p, zId, nId, zType, nType, &iKey, piVersion);
-}
-
 /* The highest global position; 0 for an empty store. */
-int esGlobalPosition(EsConn *p, i64 *piPos){
+int esStorageGlobalPosition(EsConn *p, i64 *piPos){
   sqlite3_stmt *pStmt;
   i64 a[1] = {0};
   int bRow, rc = readerStmt(p, ES_STMT_LAST_EVENT, &pStmt);
@@ -166,7 +138,7 @@ int esGlobalPosition(EsConn *p, i64 *piPos){
   return rc;
 }
 
-int esEventExists(EsConn *p, const u8 *aId16, int *pbExists){
+int esStorageEventExists(EsConn *p, const u8 *aId16, int *pbExists){
   sqlite3_stmt *pStmt;
   int rc = readerStmt(p, ES_STMT_EVENT_EXISTS, &pStmt);
   *pbExists = 0;
@@ -184,7 +156,7 @@ int esEventExists(EsConn *p, const u8 *aId16, int *pbExists){
 ** checks it), so this is a binary search on the rowid: O(log n) probes of
 ** O(log n) each, and no index on stored_at to keep up on every append.
 */
-int esStoredAtBound(EsConn *p, i64 t, int bAfter, i64 iMax, i64 *piPos){
+int esStorageStoredAtBound(EsConn *p, i64 t, int bAfter, i64 iMax, i64 *piPos){
   sqlite3_stmt *pStmt;
   i64 lo = 1, hi = iMax + 1;        /* the answer is in [lo, hi] */
   int rc = esConnStmt(p, ES_STMT_PROBE_STORED_AT, &pStmt);
@@ -207,17 +179,4 @@ int esStoredAtBound(EsConn *p, i64 t, int bAfter, i64 iMax, i64 *piPos){
   }
   *piPos = lo;
   return SQLITE_OK;
-}
-
-/*
-** Split a stream id 'aggregate_id:aggregate_type' at its last ':' (an
-** aggregate type never contains one).  *pnId is the length of the id part.
-** Returns 0, or 1 if there is no ':' with text on both sides.
-*/
-int esSplitStreamId(const char *z, int n, int *pnId){
-  int i;
-  for(i=n-1; i>=0 && z[i]!=':'; i--){}
-  if( i<=0 || i==n-1 ) return 1;
-  *pnId = i;
-  return 0;
 }

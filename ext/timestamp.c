@@ -251,7 +251,7 @@ static int timestampCollate(void *pArg, int nA, const void *zA, int nB,
   }
 }
 
-int esRegisterTimestampCollation(sqlite3 *db){
+int esTimestampRegister(sqlite3 *db){
   return sqlite3_create_collation_v2(db, "es_timestamp", SQLITE_UTF8, 0,
                                      timestampCollate, 0);
 }

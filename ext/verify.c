@@ -77,7 +77,7 @@ static const char *const azCount[N_COUNT] = {
 
 /*
 ** Everything es_verify runs is prepared before its read transaction
-** begins (see append.c: out of memory while preparing inside a nested
+** begins (see scope.c: out of memory while preparing inside a nested
 ** statement would interrupt the COMMIT that ends the transaction).
 */
 typedef struct Verify Verify;
@@ -156,12 +156,13 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   memset(&v, 0, sizeof(v));
   rc = esSchemaExists(p, &bExists);
   if( rc==SQLITE_OK && bExists ) rc = prepareAll(p, &v);
-  if( rc==SQLITE_OK && sqlite3_get_autocommit(db) && !esWritingStatementRunning(db) ){
+  if( rc==SQLITE_OK && sqlite3_get_autocommit(db)
+   && !esScopeWritingStatementRunning(db) ){
     /* One snapshot for all checks: a read transaction of our own. */
     sqlite3_stmt *pStmt;
     rc = esConnStmt(p, ES_STMT_COMMIT, &pStmt);
     if( rc==SQLITE_OK ) rc = esConnStmt(p, ES_STMT_ROLLBACK, &pStmt);
-    if( rc==SQLITE_OK ) rc = esRunSimple(p, ES_STMT_BEGIN);
+    if( rc==SQLITE_OK ) rc = esConnRun(p, ES_STMT_BEGIN);
     bOwnTxn = rc==SQLITE_OK;
   }
   pProblems = sqlite3_str_new(db);
@@ -170,8 +171,8 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   finalizeAll(&v);
   if( bOwnTxn && !sqlite3_get_autocommit(db) ){
-    if( esRunSimple(p, ES_STMT_COMMIT)!=SQLITE_OK
-     && esRunSimple(p, ES_STMT_ROLLBACK)!=SQLITE_OK
+    if( esConnRun(p, ES_STMT_COMMIT)!=SQLITE_OK
+     && esConnRun(p, ES_STMT_ROLLBACK)!=SQLITE_OK
      && !sqlite3_get_autocommit(db) ){
       p->bOrphanTxn = 1;
     }
@@ -179,8 +180,7 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   zProblems = sqlite3_str_finish(pProblems);
   if( rc!=SQLITE_OK ){
     sqlite3_free(zProblems);
-    if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
-    else esResultError(ctx, rc, "es_verify: %s", sqlite3_errmsg(db));
+    esResultDbError(ctx, "es_verify", rc);
     return;
   }
   pOut = sqlite3_str_new(db);
@@ -201,7 +201,7 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
 }
 
-int esRegisterVerify(sqlite3 *db, EsConn *p){
+int esVerifyRegister(sqlite3 *db, EsConn *p){
   esConnRef(p);
   return sqlite3_create_function_v2(db, "es_verify", 0,
       SQLITE_UTF8 | SQLITE_INNOCUOUS, p, verifyFunc, 0, 0, esConnUnref);

@@ -12,13 +12,13 @@
 ** (es_timestamp, timestamp.c).
 **
 ** A cursor runs one SQL query over main.es_events, built from the plan
-** that xBestIndex chose (plan.c; the contract is in plan.h), and turns
+** that xBestIndex chose (plan.c; the contract is in es_internal.h), and turns
 ** each storage row into the table's columns: UUID blobs become canonical
 ** text, microsecond integers become timestamps, and stream_id is put
 ** together from aggregate_id and aggregate_type.  Nothing is read ahead or
 ** held: memory stays flat however many rows are read.
 */
-#include "plan.h"
+#include "../ext/es_internal.h"
 
 typedef struct EsCursor EsCursor;
 struct EsCursor {
@@ -29,14 +29,6 @@ struct EsCursor {
   int nTextAlloc;
 };
 
-static const char zEventColumns[] =
-  "global_position INTEGER, stream_id TEXT, stream_position INTEGER,"
-  " aggregate_id TEXT, aggregate_type TEXT, aggregate_version INTEGER,"
-  " event_id TEXT COLLATE NOCASE, event_type TEXT, event_version INTEGER,"
-  " tenant_id TEXT, actor_id TEXT, correlation_id TEXT COLLATE NOCASE,"
-  " causation_id TEXT COLLATE NOCASE, occurred_at TEXT COLLATE es_timestamp,"
-  " stored_at TEXT COLLATE es_timestamp, data TEXT, metadata TEXT";
-
 /*
 ** xConnect of both tables: argv[0] is the module's name, which says which
 ** one this is.
@@ -45,10 +37,17 @@ static int eventConnect(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,
                         char **pzErr){
   EsVtab *pTab;
+  sqlite3_str *pStr = sqlite3_str_new(db);
   char *zSql;
-  int rc, bStream = argc>0 && sqlite3_stricmp(argv[0], "event_stream")==0;
-  zSql = sqlite3_mprintf("CREATE TABLE x(%s%s)", zEventColumns,
-                         bStream ? ", stream HIDDEN" : "");
+  int i, rc, bStream = argc>0 && sqlite3_stricmp(argv[0], "event_stream")==0;
+  (void)argv;
+  for(i=0; i<ES_VCOL_COUNT; i++){
+    if( i==ES_VCOL_STREAM && !bStream ) continue;
+    sqlite3_str_appendf(pStr, "%s%s %s", i ? ", " : "CREATE TABLE x(",
+                        esColumns[i].zName, esColumns[i].zDecl);
+  }
+  sqlite3_str_appendchar(pStr, 1, ')');
+  zSql = sqlite3_str_finish(pStr);
   if( zSql==0 ) return SQLITE_NOMEM;
   rc = sqlite3_declare_vtab(db, zSql);
   sqlite3_free(zSql);
@@ -161,7 +160,7 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
   releaseQuery(pCur);
   pCur->bEof = 1;
   if( idxStr==0 ) idxStr = "";
-  rc = esGlobalPosition(pTab->p, &iSnapshot);
+  rc = esStorageGlobalPosition(pTab->p, &iSnapshot);
   if( rc!=SQLITE_OK ) return setVtabError(pTab, rc);
   if( iSnapshot==0 ) return SQLITE_OK;          /* empty, or no schema */
   rc = esPlanInValues(idxStr, argc, argv, apIn, &nIn);
@@ -181,8 +180,7 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
     rc = esSchemaIsMissingError(pTab->p, rc) ? SQLITE_OK : setVtabError(pTab, rc);
   }else{
 #ifdef ES_TESTING
-    sqlite3_free(pTab->p->zLastQuery);
-    pTab->p->zLastQuery = sqlite3_mprintf("%s", pCur->pQuery->zSql);
+    esTestingNoteQuery(pTab->p, pCur->pQuery->zSql);
 #endif
     rc = esPlanBind(pTab, pCur->pQuery->pStmt, idxNum, idxStr, argc, argv,
                     apIn, nIn, iSnapshot, &bEmpty);
@@ -276,14 +274,6 @@ static int resultStreamId(EsCursor *pCur, sqlite3_context *ctx,
   return SQLITE_OK;
 }
 
-/* Storage column of the virtual-table columns copied through unchanged. */
-static const signed char aPlainColumn[ES_VCOL_COUNT] = {
-  ES_SCOL_GLOBAL_POSITION, -1, ES_SCOL_STREAM_POSITION, ES_SCOL_AGGREGATE_ID,
-  ES_SCOL_AGGREGATE_TYPE, ES_SCOL_STREAM_POSITION, -1, ES_SCOL_EVENT_TYPE,
-  ES_SCOL_EVENT_VERSION, ES_SCOL_TENANT_ID, ES_SCOL_ACTOR_ID, -1, -1, -1, -1,
-  ES_SCOL_DATA, ES_SCOL_METADATA, -1
-};
-
 /*
 ** A value copied through.  Stored text is not NUL-terminated, and
 ** SQLite's own ways of passing it on each cost an allocation per value:
@@ -316,31 +306,20 @@ static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
                        int iCol){
   EsCursor *pCur = (EsCursor*)cur;
   sqlite3_stmt *pStmt = pCur->pQuery->pStmt;
-  if( iCol>=0 && iCol<ES_VCOL_COUNT && aPlainColumn[iCol]>=0 ){
-    sqlite3_value *pVal = sqlite3_column_value(pStmt, aPlainColumn[iCol]);
-    return resultPlain(pCur, ctx, pVal);
-  }
-  switch( iCol ){
-    case ES_VCOL_STREAM_ID:
-    case ES_VCOL_STREAM:
+  const EsColumn *pCol;
+  assert( iCol>=0 && iCol<ES_VCOL_COUNT );
+  pCol = &esColumns[iCol];
+  switch( pCol->eKind ){
+    case ES_KIND_STREAM:
       return resultStreamId(pCur, ctx, pStmt);
-    case ES_VCOL_EVENT_ID:
-      resultUuid(ctx, sqlite3_column_value(pStmt, ES_SCOL_EVENT_ID));
-      break;
-    case ES_VCOL_CORRELATION_ID:
-      resultUuid(ctx, sqlite3_column_value(pStmt, ES_SCOL_CORRELATION_ID));
-      break;
-    case ES_VCOL_CAUSATION_ID:
-      resultUuid(ctx, sqlite3_column_value(pStmt, ES_SCOL_CAUSATION_ID));
-      break;
-    case ES_VCOL_OCCURRED_AT:
-      resultTimestamp(ctx, sqlite3_column_value(pStmt, ES_SCOL_OCCURRED_AT));
-      break;
-    case ES_VCOL_STORED_AT:
-      resultTimestamp(ctx, sqlite3_column_value(pStmt, ES_SCOL_STORED_AT));
-      break;
+    case ES_KIND_UUID:
+      resultUuid(ctx, sqlite3_column_value(pStmt, pCol->iScol));
+      return SQLITE_OK;
+    case ES_KIND_TIME:
+      resultTimestamp(ctx, sqlite3_column_value(pStmt, pCol->iScol));
+      return SQLITE_OK;
   }
-  return SQLITE_OK;
+  return resultPlain(pCur, ctx, sqlite3_column_value(pStmt, pCol->iScol));
 }
 
 static int eventRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid){
@@ -367,7 +346,7 @@ static sqlite3_module eventModule = {
   .xRowid = eventRowid,
 };
 
-int esRegisterVtabs(sqlite3 *db, EsConn *p){
+int esVtabRegister(sqlite3 *db, EsConn *p){
   int rc;
   esConnRef(p);
   rc = sqlite3_create_module_v2(db, "event_all", &eventModule, p,

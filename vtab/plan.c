@@ -1,7 +1,8 @@
 /*
 ** plan.c -- query planning for event_all and event_stream: xBestIndex,
 ** and the SQL that xFilter runs for a plan.  The idxNum/idxStr contract
-** between the two is written once, in plan.h.
+** between the two is written once, in es_internal.h; what each column
+** allows is in columns.c.
 **
 ** Cost model.  Costs are in "rows visited", against an assumed store of
 ** ES_PLAN_ROWS events (the same order of size SQLite assumes for a table
@@ -15,46 +16,28 @@
 **     nothing                                      every row
 ** LIMIT, when the table consumes it, caps the estimate.
 */
-#include "plan.h"
+#include "../ext/es_internal.h"
 
 #define ES_PLAN_ROWS         1000000.0
 #define ES_PLAN_STREAM_ROWS  100.0
 
 /* The idxStr column code of a virtual-table column, or 0. */
 static char columnCode(EsVtab *pTab, int iCol){
-  switch( iCol ){
-    case -1:                         /* rowid */
-    case ES_VCOL_GLOBAL_POSITION:    return 'g';
-    case ES_VCOL_STREAM_ID:          return 's';
-    case ES_VCOL_STREAM_POSITION:
-    case ES_VCOL_AGGREGATE_VERSION:  return 'p';
-    case ES_VCOL_AGGREGATE_ID:       return 'a';
-    case ES_VCOL_AGGREGATE_TYPE:     return 't';
-    case ES_VCOL_EVENT_ID:           return 'e';
-    case ES_VCOL_EVENT_TYPE:         return 'y';
-    case ES_VCOL_EVENT_VERSION:      return 'v';
-    case ES_VCOL_TENANT_ID:          return 'n';
-    case ES_VCOL_ACTOR_ID:           return 'c';
-    case ES_VCOL_CORRELATION_ID:     return 'r';
-    case ES_VCOL_CAUSATION_ID:       return 'u';
-    case ES_VCOL_OCCURRED_AT:        return 'o';
-    case ES_VCOL_STORED_AT:          return 'd';
-    case ES_VCOL_STREAM:             return pTab->bStream ? 's' : 0;
-  }
-  return 0;
+  if( iCol==-1 ) return ES_CODE_GLOBAL_POSITION;          /* the rowid */
+  if( iCol<0 || iCol>=ES_VCOL_COUNT ) return 0;
+  if( iCol==ES_VCOL_STREAM && !pTab->bStream ) return 0;
+  return esColumns[iCol].cCode;
 }
 
 /* Columns that take range operators; the others take only '='. */
 static int isRangeColumn(char c){
-  return c=='g' || c=='p' || c=='v' || c=='o' || c=='d';
+  const EsColumn *pCol = esColumnsByCode(c);
+  return pCol && pCol->bRange;
 }
 
-static int isUuidColumn(char c){
-  return c=='e' || c=='r' || c=='u';
-}
-
-static int isTimestampColumn(char c){
-  return c=='o' || c=='d';
+static int columnKind(char c){
+  const EsColumn *pCol = esColumnsByCode(c);
+  return pCol ? pCol->eKind : ES_KIND_PLAIN;
 }
 
 static char operatorCode(int op){
@@ -70,28 +53,11 @@ static char operatorCode(int op){
 
 /* Storage columns needed to produce virtual-table column iCol. */
 static int storageColumnsOf(int iCol){
-  switch( iCol ){
-    case ES_VCOL_GLOBAL_POSITION:   return 1<<ES_SCOL_GLOBAL_POSITION;
-    case ES_VCOL_STREAM:
-    case ES_VCOL_STREAM_ID:
-      return (1<<ES_SCOL_AGGREGATE_ID) | (1<<ES_SCOL_AGGREGATE_TYPE);
-    case ES_VCOL_STREAM_POSITION:
-    case ES_VCOL_AGGREGATE_VERSION: return 1<<ES_SCOL_STREAM_POSITION;
-    case ES_VCOL_AGGREGATE_ID:      return 1<<ES_SCOL_AGGREGATE_ID;
-    case ES_VCOL_AGGREGATE_TYPE:    return 1<<ES_SCOL_AGGREGATE_TYPE;
-    case ES_VCOL_EVENT_ID:          return 1<<ES_SCOL_EVENT_ID;
-    case ES_VCOL_EVENT_TYPE:        return 1<<ES_SCOL_EVENT_TYPE;
-    case ES_VCOL_EVENT_VERSION:     return 1<<ES_SCOL_EVENT_VERSION;
-    case ES_VCOL_TENANT_ID:         return 1<<ES_SCOL_TENANT_ID;
-    case ES_VCOL_ACTOR_ID:          return 1<<ES_SCOL_ACTOR_ID;
-    case ES_VCOL_CORRELATION_ID:    return 1<<ES_SCOL_CORRELATION_ID;
-    case ES_VCOL_CAUSATION_ID:      return 1<<ES_SCOL_CAUSATION_ID;
-    case ES_VCOL_OCCURRED_AT:       return 1<<ES_SCOL_OCCURRED_AT;
-    case ES_VCOL_STORED_AT:         return 1<<ES_SCOL_STORED_AT;
-    case ES_VCOL_DATA:              return 1<<ES_SCOL_DATA;
-    case ES_VCOL_METADATA:          return 1<<ES_SCOL_METADATA;
+  const EsColumn *pCol = &esColumns[iCol];
+  if( pCol->eKind==ES_KIND_STREAM ){
+    return (1<<ES_SCOL_AGGREGATE_ID) | (1<<ES_SCOL_AGGREGATE_TYPE);
   }
-  return 0;
+  return 1<<pCol->iScol;
 }
 
 /* The summary of the constraints a plan takes, for costing. */
@@ -159,12 +125,12 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
         if( pass==0 && pCons->usable ) iOffset = i;
         continue;
       }
-      if( (pass==0)!=(cCol && isTimestampColumn(cCol)) ) continue;
+      if( (pass==0)!=(cCol && columnKind(cCol)==ES_KIND_TIME) ) continue;
       if( cCol==0 || cOp==0 || (cOp!='=' && !isRangeColumn(cCol)) ){
         bAllTaken = 0;
         continue;
       }
-      if( cCol=='s' && cOp=='=' ){
+      if( cCol==ES_CODE_STREAM_ID && cOp=='=' ){
         bHaveStreamArg = 1;
         if( !pCons->usable ) bStreamArgUnusable = 1;
       }
@@ -177,7 +143,8 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
       zColl = sqlite3_vtab_collation(pInfo, i);
       if( cOp=='=' && !isRangeColumn(cCol) && zColl
        && sqlite3_stricmp(zColl, "BINARY")!=0
-       && !(isUuidColumn(cCol) && sqlite3_stricmp(zColl, "NOCASE")==0) ){
+       && !(columnKind(cCol)==ES_KIND_UUID
+             && sqlite3_stricmp(zColl, "NOCASE")==0) ){
         bAllTaken = 0;
         continue;
       }
@@ -185,7 +152,7 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
         bAllTaken = 0;
         continue;
       }
-      if( cCol=='y' && cOp=='=' && sqlite3_vtab_in(pInfo, i, -1) ){
+      if( cCol==ES_CODE_EVENT_TYPE && cOp=='=' && sqlite3_vtab_in(pInfo, i, -1) ){
         sqlite3_vtab_in(pInfo, i, 1);
         cOp = 'i';
         shape.nInValues += 2;
@@ -196,14 +163,14 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
       pInfo->aConstraintUsage[i].argvIndex = nSlot;
       pInfo->aConstraintUsage[i].omit = 1;
       switch( cCol ){
-        case 's': shape.bStream = 1; break;
-        case 'a': bHaveAggId = 1; break;
-        case 't': bHaveAggType = 1; shape.nEqIndexed++; break;
-        case 'e': shape.bUnique = 1; break;
-        case 'g': if( cOp=='=' ) shape.bUnique = 1; else shape.nRange++; break;
-        case 'y': if( cOp=='=' ) shape.nEqIndexed++; break;
-        case 'n': shape.nEqIndexed++; break;
-        case 'p': case 'o': case 'd':
+        case ES_CODE_STREAM_ID: shape.bStream = 1; break;
+        case ES_CODE_AGGREGATE_ID: bHaveAggId = 1; break;
+        case ES_CODE_AGGREGATE_TYPE: bHaveAggType = 1; shape.nEqIndexed++; break;
+        case ES_CODE_EVENT_ID: shape.bUnique = 1; break;
+        case ES_CODE_GLOBAL_POSITION: if( cOp=='=' ) shape.bUnique = 1; else shape.nRange++; break;
+        case ES_CODE_EVENT_TYPE: if( cOp=='=' ) shape.nEqIndexed++; break;
+        case ES_CODE_TENANT_ID: shape.nEqIndexed++; break;
+        case ES_CODE_STREAM_POSITION: case ES_CODE_OCCURRED_AT: case ES_CODE_STORED_AT:
           if( cOp=='=' ) shape.nOther++; else shape.nRange++;
           break;
         default: shape.nOther++; break;
@@ -219,7 +186,7 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
     int bNamed = bHaveStreamArg;
     for(i=0; i<pInfo->nConstraint && !bNamed; i++){
       int c = columnCode(pTab, pInfo->aConstraint[i].iColumn);
-      if( (c=='a' || c=='t')
+      if( (c==ES_CODE_AGGREGATE_ID || c==ES_CODE_AGGREGATE_TYPE)
        && pInfo->aConstraint[i].op==SQLITE_INDEX_CONSTRAINT_EQ ){
         bNamed = 1;
       }
@@ -255,7 +222,7 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
   nRow = estimateRows(&shape);
   if( iLimit>=0 && bAllTaken && nSlot<62 ){
     sqlite3_value *pVal = 0;
-    zPlan[2*nSlot] = 'L';
+    zPlan[2*nSlot] = ES_CODE_LIMIT;
     zPlan[2*nSlot+1] = '.';
     nSlot++;
     pInfo->aConstraintUsage[iLimit].argvIndex = nSlot;
@@ -266,13 +233,14 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
       if( nLimit>=0 && nLimit<nRow ) nRow = nLimit<1 ? 1 : nLimit;
     }
     if( iOffset>=0 ){
-      zPlan[2*nSlot] = 'O';
+      zPlan[2*nSlot] = ES_CODE_OFFSET;
       zPlan[2*nSlot+1] = '.';
       nSlot++;
       pInfo->aConstraintUsage[iOffset].argvIndex = nSlot;
       pInfo->aConstraintUsage[iOffset].omit = 1;
     }
   }
+  assert( nSlot<=63 && 2*nSlot<(int)sizeof(zPlan) );
   zPlan[2*nSlot] = 0;
 
   /* The storage columns the query reads (colUsed bit 63 means "63 and
@@ -294,13 +262,6 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
   return SQLITE_OK;
 }
 
-static const char *const azStorageColumn[ES_SCOL_COUNT] = {
-  "global_position", "stream_position", "aggregate_id", "aggregate_type",
-  "event_id", "event_type", "event_version", "tenant_id", "actor_id",
-  "correlation_id", "causation_id", "occurred_at", "stored_at", "data",
-  "metadata"
-};
-
 static const char *sqlOperator(char cOp){
   switch( cOp ){
     case '<': return "<";
@@ -311,23 +272,11 @@ static const char *sqlOperator(char cOp){
   return "=";
 }
 
+/* The es_events column that filter code cCol compares. */
 static const char *storageColumnOf(char cCol){
-  switch( cCol ){
-    case 'g': return "global_position";
-    case 'p': return "stream_position";
-    case 'a': return "aggregate_id";
-    case 't': return "aggregate_type";
-    case 'e': return "event_id";
-    case 'y': return "event_type";
-    case 'v': return "event_version";
-    case 'n': return "tenant_id";
-    case 'c': return "actor_id";
-    case 'r': return "correlation_id";
-    case 'u': return "causation_id";
-    case 'o': return "occurred_at";
-    case 'd': return "stored_at";
-  }
-  return 0;
+  const EsColumn *pCol = esColumnsByCode(cCol);
+  assert( pCol && pCol->iScol>=0 );
+  return esColumnsStorage[pCol->iScol];
 }
 
 /* The first slot of a plan whose column is cCol and operator '=', or -1. */
@@ -339,18 +288,21 @@ static int findEq(const char *idxStr, char cCol){
   return -1;
 }
 
-/* True if occurred_at's index should serve the plan (see plan.h). */
+/*
+** True if occurred_at's index should serve the plan (see es_internal.h):
+** an occurred_at range and no other filter that an index serves, a range
+** of positions aside.
+*/
 static int occurredDriver(const char *idxStr){
   int i, bOther = 0, bOccurred = 0;
   for(i=0; idxStr[2*i]; i++){
-    switch( idxStr[2*i] ){
-      case 'e': case 's': case 'y': case 'n': case 't': case 'a': case 'd':
-        bOther = 1;
-        break;
-      case 'g':
-        if( idxStr[2*i+1]=='=' ) bOther = 1;
-        break;
-      case 'o': bOccurred = 1; break;
+    char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
+    const EsColumn *pCol = esColumnsByCode(cCol);
+    if( cCol==ES_CODE_OCCURRED_AT ){
+      bOccurred = 1;
+    }else if( pCol && pCol->bIndexed && cCol!=ES_CODE_STREAM_POSITION
+           && (cCol!=ES_CODE_GLOBAL_POSITION || cOp=='=') ){
+      bOther = 1;
     }
   }
   return bOccurred && !bOther;
@@ -375,7 +327,7 @@ static const char *orderBy(int idxNum, const char *idxStr, int bStream){
   if( occurredDriver(idxStr) && (idxNum & ES_PLAN_ORDERED)==0 ){
     return " ORDER BY occurred_at, global_position";
   }
-  if( (idxNum & ES_PLAN_ORDERED)==0 && findEq(idxStr, 'a')>=0 ) return "";
+  if( (idxNum & ES_PLAN_ORDERED)==0 && findEq(idxStr, ES_CODE_AGGREGATE_ID)>=0 ) return "";
   {
     int i;
     for(i=0; idxStr[2*i]; i++){
@@ -413,13 +365,13 @@ static void appendSelect(sqlite3_str *pStr, int idxNum, const char *idxStr,
   for(i=0; i<ES_SCOL_COUNT; i++){
     int bUsed = (idxNum>>1) & (1<<i);
     sqlite3_str_appendf(pStr, "%s%s", i ? "," : "",
-                        bUsed ? azStorageColumn[i] : "NULL");
+                        bUsed ? esColumnsStorage[i] : "NULL");
   }
   sqlite3_str_appendf(pStr, " FROM main.es_events%s WHERE global_position<=?1",
                       indexedBy(idxStr));
 
-  iAggId = findEq(idxStr, 'a');
-  iAggType = findEq(idxStr, 't');
+  iAggId = findEq(idxStr, ES_CODE_AGGREGATE_ID);
+  iAggType = findEq(idxStr, ES_CODE_AGGREGATE_TYPE);
   if( iAggId>=0 && iAggType>=0 ){
     sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
         " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
@@ -432,19 +384,19 @@ static void appendSelect(sqlite3_str *pStr, int idxNum, const char *idxStr,
   for(i=0; idxStr[2*i]; i++){
     char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
     int iParam = 2*i+2;
-    if( (cCol=='a' && i==iAggId) || (cCol=='t' && i==iAggType && iAggId>=0) ){
+    if( (cCol==ES_CODE_AGGREGATE_ID && i==iAggId) || (cCol==ES_CODE_AGGREGATE_TYPE && i==iAggType && iAggId>=0) ){
       continue;   /* already in the stream_key subquery above */
     }
     switch( cCol ){
-      case 's':
+      case ES_CODE_STREAM_ID:
         sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
             " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
             iParam, iParam+1);
         *pbStream = 1;
         break;
-      case 'L': case 'O':
+      case ES_CODE_LIMIT: case ES_CODE_OFFSET:
         break;
-      case 'd':
+      case ES_CODE_STORED_AT:
         /* A stored_at bound, turned into a global_position range by
         ** esPlanBind: [?(2i+2), ?(2i+3)). */
         sqlite3_str_appendf(pStr, " AND global_position>=?%d"
@@ -497,10 +449,10 @@ int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, int nIn,
     sqlite3_str_appendall(pStr, orderBy(idxNum, idxStr, bStream));
   }
   for(i=0; idxStr[2*i]; i++){
-    if( idxStr[2*i]=='L' ) sqlite3_str_appendf(pStr, " LIMIT ?%d", 2*i+2);
+    if( idxStr[2*i]==ES_CODE_LIMIT ) sqlite3_str_appendf(pStr, " LIMIT ?%d", 2*i+2);
   }
   for(i=0; idxStr[2*i]; i++){
-    if( idxStr[2*i]=='O' ) sqlite3_str_appendf(pStr, " OFFSET ?%d", 2*i+2);
+    if( idxStr[2*i]==ES_CODE_OFFSET ) sqlite3_str_appendf(pStr, " OFFSET ?%d", 2*i+2);
   }
   *pzSql = sqlite3_str_finish(pStr);
   return *pzSql ? SQLITE_OK : SQLITE_NOMEM;
@@ -611,10 +563,10 @@ static int bindStoredAtRange(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
   i64 lo = 1, hi = iSnapshot + 1;
   int rc = SQLITE_OK;
   if( cOp=='>' || cOp=='}' || cOp=='=' ){
-    rc = esStoredAtBound(pTab->p, t, cOp=='>', iSnapshot, &lo);
+    rc = esStorageStoredAtBound(pTab->p, t, cOp=='>', iSnapshot, &lo);
   }
   if( rc==SQLITE_OK && (cOp=='<' || cOp=='{' || cOp=='=') ){
-    rc = esStoredAtBound(pTab->p, t, cOp!='<', iSnapshot, &hi);
+    rc = esStorageStoredAtBound(pTab->p, t, cOp!='<', iSnapshot, &hi);
   }
   if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, iParam, lo);
   if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, iParam+1, hi);
@@ -646,11 +598,11 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
     int iParam = 2*i+2;
     sqlite3_value *pVal = argv[i];
     switch( cCol ){
-      case 's': {
+      case ES_CODE_STREAM_ID: {
         const char *z = (const char*)sqlite3_value_text(pVal);
         int n = sqlite3_value_bytes(pVal), nId = 0;
         if( sqlite3_value_type(pVal)!=SQLITE_NULL && z
-         && esSplitStreamId(z, n, &nId)==0 ){
+         && esArgsSplitStreamId(z, n, &nId)==0 ){
           rc = sqlite3_bind_text(pStmt, iParam, z, nId, SQLITE_TRANSIENT);
           if( rc==SQLITE_OK ){
             rc = sqlite3_bind_text(pStmt, iParam+1, z+nId+1, n-nId-1,
@@ -661,7 +613,7 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
         }
         break;
       }
-      case 'e': case 'r': case 'u': {
+      case ES_CODE_EVENT_ID: case ES_CODE_CORRELATION_ID: case ES_CODE_CAUSATION_ID: {
         u8 a[16];
         if( esUuidFromValue(pVal, a)==0 ){
           rc = sqlite3_bind_blob(pStmt, iParam, a, 16, SQLITE_TRANSIENT);
@@ -670,11 +622,11 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
         }
         break;
       }
-      case 'o': case 'd': {
+      case ES_CODE_OCCURRED_AT: case ES_CODE_STORED_AT: {
         i64 t;
         switch( esTimestampFromValue(pVal, &t) ){
           case 0:
-            if( cCol=='o' ){
+            if( cCol==ES_CODE_OCCURRED_AT ){
               rc = sqlite3_bind_int64(pStmt, iParam, t);
             }else{
               rc = bindStoredAtRange(pTab, pStmt, iParam, cOp, t, iSnapshot);
@@ -682,12 +634,12 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
             break;
           case 2: *pbEmpty = 1; break;
           default:
-            return bindError(pTab, cCol=='o' ? "occurred_at" : "stored_at",
+            return bindError(pTab, cCol==ES_CODE_OCCURRED_AT ? "occurred_at" : "stored_at",
                              pVal);
         }
         break;
       }
-      case 'y':
+      case ES_CODE_EVENT_TYPE:
         if( cOp=='i' ){
           if( i!=iMerged ) rc = bindInList(pStmt, iParam, pVal, pTab->p->db);
         }else{
@@ -695,7 +647,7 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
         }
         break;
       default:
-        if( sqlite3_value_type(pVal)==SQLITE_NULL && cCol!='L' && cCol!='O' ){
+        if( sqlite3_value_type(pVal)==SQLITE_NULL && cCol!=ES_CODE_LIMIT && cCol!=ES_CODE_OFFSET ){
           *pbEmpty = 1;
         }
         rc = sqlite3_bind_value(pStmt, iParam, pVal);

@@ -1,5 +1,6 @@
 /*
-** event_parse.c -- turn the event arguments of es_append into EsEvents.
+** batch.c -- the events of one es_append call: its event arguments
+** parsed and validated into an EsBatch of EsEvents.
 **
 ** An event is a JSON object with the keys of API.md's table.  This file
 ** validates every key and value, fills in the defaults (a new event_id and
@@ -25,25 +26,6 @@ static const char *const azKey[KEY_COUNT] = {
 };
 
 static const EsText emptyObject = { "{}", 2 };
-
-/*
-** aggregate_type and event_type: 1 to ES_MAX_TYPE_NAME bytes of ASCII
-** letters, digits, '_', '.' and '-'.  So a type never holds ':' (which
-** separates a stream id's parts) nor spaces.
-*/
-int esCheckTypeName(const char *z, int n){
-  int i;
-  if( z==0 || n<1 || n>ES_MAX_TYPE_NAME ) return 1;
-  for(i=0; i<n; i++){
-    char c = z[i];
-    if( (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9')
-     || c=='_' || c=='.' || c=='-' ){
-      continue;
-    }
-    return 1;
-  }
-  return 0;
-}
 
 /* Record the first error of the batch; zPrefix names the event. */
 static int batchError(EsBatch *pB, const char *zPrefix, const char *zFmt, ...){
@@ -194,7 +176,7 @@ static int parseKeyValue(EsBatch *pB, const char *zPre, EsJson *js, int k,
   switch( k ){
     case KEY_EVENT_TYPE:
       if( t.n==0 ) return batchError(pB, zPre, "event_type is empty");
-      if( esCheckTypeName(t.z, t.n) ){
+      if( esArgsTypeName(t.z, t.n) ){
         return batchError(pB, zPre, "event_type '%.*s' is not a valid type"
                           " name (1-%d letters, digits, '_', '.' or '-')",
                           t.n>64 ? 64 : t.n, t.z, ES_MAX_TYPE_NAME);
@@ -402,7 +384,7 @@ int esBatchParseSingle(EsBatch *pB, sqlite3_value *pType, sqlite3_value *pData,
     return batchError(pB, "", "event_type must be text");
   }
   if( nType==0 ) return batchError(pB, "", "event_type is empty");
-  if( esCheckTypeName(zType, nType) ){
+  if( esArgsTypeName(zType, nType) ){
     return batchError(pB, "", "event_type '%.*s' is not a valid type name"
                       " (1-%d letters, digits, '_', '.' or '-')",
                       nType>64 ? 64 : nType, zType, ES_MAX_TYPE_NAME);

@@ -1,0 +1,48 @@
+/*
+** result.c -- how the SQL functions hand back what they produce: errors
+** (one path for every function, NULL messages and out-of-memory included)
+** and JSON values (text that carries SQLite's JSON subtype).
+*/
+#include "es_internal.h"
+
+/*
+** Report rc with the message zMsg on ctx and free zMsg.  A NULL message
+** (its allocation failed) or SQLITE_NOMEM reports out of memory.  The
+** message is set first and the code after it, since setting the message
+** resets the code to SQLITE_ERROR.
+*/
+void esResultErrorMsg(sqlite3_context *ctx, int rc, char *zMsg){
+  /* SQLITE_OK, SQLITE_ROW or SQLITE_DONE here would be a bug, and SQLite
+  ** would not treat them as an error: never let one through. */
+  assert( (rc & 0xff)!=SQLITE_OK && rc!=SQLITE_ROW && rc!=SQLITE_DONE );
+  if( (rc & 0xff)==SQLITE_OK || rc==SQLITE_ROW || rc==SQLITE_DONE ){
+    rc = SQLITE_ERROR;
+  }
+  if( zMsg==0 || rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_error(ctx, zMsg, -1);
+    if( rc!=SQLITE_ERROR ) sqlite3_result_error_code(ctx, rc);
+  }
+  sqlite3_free(zMsg);
+}
+
+/* Report rc with a printf-style message. */
+void esResultError(sqlite3_context *ctx, int rc, const char *zFmt, ...){
+  va_list ap;
+  char *zMsg;
+  va_start(ap, zFmt);
+  zMsg = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  esResultErrorMsg(ctx, rc, zMsg);
+}
+
+/* An error from the database: SQLite's message, after the function's name. */
+void esResultDbError(sqlite3_context *ctx, const char *zFunc, int rc){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    esResultError(ctx, rc, "%s: %s", zFunc, sqlite3_errmsg(db));
+  }
+}

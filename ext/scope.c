@@ -1,0 +1,262 @@
+/*
+** scope.c -- the write scope: how a function that writes the store
+** (es_append, es_init, es_clear) makes its writes all-or-nothing in each
+** context it can be called from.
+**
+**   esScopeBegin(p, &scope)         before the first read of the append
+**   esScopeNeedAtomic(p, &scope)    the writes must be undone together
+**   esScopeCommit / esScopeRollback at the end
+**
+** THE THREE SCOPES
+**
+**  1. Autocommit, no other writing statement running
+**     (SELECT es_append(...); SELECT es_append(...) FROM commands):
+**     BEGIN IMMEDIATE ... COMMIT around the call, or ROLLBACK on error.
+**     Without it every nested INSERT would commit on its own.  IMMEDIATE
+**     takes the write lock before the version is read, so two processes
+**     racing on one stream queue up on the lock (honouring busy_timeout)
+**     and the second one sees the first one's events: one success and one
+**     conflict, never SQLITE_BUSY_SNAPSHOT from a read-then-upgrade.
+**
+**  2. Inside the caller's transaction (BEGIN ... COMMIT, or a SAVEPOINT),
+**     the outer statement a SELECT.  BEGIN/COMMIT are never run here: a
+**     COMMIT would commit the caller's transaction, which is the caller's
+**     to COMMIT or ROLLBACK.  No savepoint either, unless the caller's own
+**     objects can refuse a write (THE RULE below): a savepoint copies
+**     every page the append changes into the sub-journal, and once one
+**     append's copies pass 64 KiB the sub-journal becomes a temporary
+**     file, two write() calls per page per append.  (In a transaction of
+**     10,000 appends of 10 events: 555,000 write() calls against 53,000,
+**     and half the time.)  An error that stops a write (I/O, disk full,
+**     out of memory, an interrupt) makes SQLite roll back the caller's
+**     whole transaction, or esScopeRollback does where SQLite does not.
+**
+**  3. Under a writing statement (INSERT INTO log SELECT es_append(...),
+**     or a TEMP trigger): SQLite refuses to open a savepoint while a
+**     writing statement runs.  None is needed: when es_append raises an
+**     error the outer statement fails and its own rollback (the statement
+**     journal inside a transaction, the whole implicit transaction in
+**     autocommit) removes every row es_append wrote.  SQL has no way to
+**     catch a function's error and go on, so the partial rows can never
+**     be committed.
+**
+** THE RULE the savepoint-free scope 2 depends on: an append is never
+** refused after its first write unless a savepoint is open.  Every check
+** that can refuse (the version, an event id stored with other content, a
+** row too long to store) runs before the first write; a generated event id
+** that happens to be stored takes another one instead of failing; and
+** where the application's own objects on the store's tables (a TEMP
+** trigger, a UNIQUE or expression index) could refuse a second write, the
+** append opens a savepoint (esScopeNeedAtomic).  esScopeRefuse() asserts
+** the rule wherever a refusal is made.
+**
+*/
+#include "es_internal.h"
+
+/* True if a statement that writes is running on this connection. */
+int esScopeWritingStatementRunning(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  while( (pStmt = sqlite3_next_stmt(db, pStmt))!=0 ){
+    if( sqlite3_stmt_busy(pStmt) && !sqlite3_stmt_readonly(pStmt) ) return 1;
+  }
+  return 0;
+}
+
+/*
+** The statements that undo a scope are prepared before the scope opens:
+** if preparing them failed later (out of memory), a transaction could be
+** left open.
+*/
+static int prepareUndo(EsConn *p, int eUndo1, int eUndo2){
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(p, eUndo1, &pStmt);
+  if( rc==SQLITE_OK && eUndo2>=0 ) rc = esConnStmt(p, eUndo2, &pStmt);
+  return rc;
+}
+
+/*
+** Prepare (if not cached) every statement an append may run, before the
+** scope opens.  Out of memory while preparing inside a nested statement
+** interrupts every statement of the connection until the outer one ends,
+** ROLLBACK included; failing here, before BEGIN, leaves nothing to undo.
+** After this connection creates or drops the store's tables the cache is
+** emptied (esConnForgetStatements), so that the next call prepares afresh
+** here.  Left inside the scope: statements on tables that do not exist yet
+** (the first append), and re-preparation that SQLite does itself after a
+** schema change by other DDL.  Those can, if memory runs out just then,
+** leave the transaction open (esScopeRollback).
+*/
+static int preparePath(EsConn *p){
+  static const int aStmt[] = {
+    ES_STMT_COUNT_TABLES, ES_STMT_SCHEMA_OBJECTS,
+    ES_STMT_APPEND_LOOKUP, ES_STMT_INSERT_EVENT, ES_STMT_INSERT_STREAM,
+    ES_STMT_NEXT_STREAM_KEY, ES_STMT_EVENT_BY_ID, ES_STMT_EVENT_AT,
+    ES_STMT_SCHEMA_VERSION
+  };
+  int i, rc;
+  sqlite3_stmt *pStmt;
+  rc = prepareUndo(p, ES_STMT_SAVEPOINT, ES_STMT_ROLLBACK_TO);
+  if( rc==SQLITE_OK ) rc = prepareUndo(p, ES_STMT_ROLLBACK, ES_STMT_RELEASE);
+  if( rc!=SQLITE_OK ) return rc;
+  for(i=0; i<(int)(sizeof(aStmt)/sizeof(aStmt[0])); i++){
+    rc = esConnStmt(p, aStmt[i], &pStmt);
+    if( rc==SQLITE_NOMEM ) return rc;
+    if( rc!=SQLITE_OK ) return SQLITE_OK;    /* no schema yet */
+  }
+  return SQLITE_OK;
+}
+
+/*
+** Open the scope.  In autocommit mode this takes the write lock.
+**
+** If a transaction this code began could not be rolled back (out of
+** memory, see esScopeRollback), the connection is still inside it: refuse
+** to add to it (SQLITE_MISUSE, esScopeOrphanError) until the application
+** has run ROLLBACK.
+*/
+int esScopeBegin(EsConn *p, EsScope *pScope){
+  int rc;
+  pScope->eKind = ES_SCOPE_NONE;
+  pScope->bWrote = 0;
+  if( p->bOrphanTxn ){
+    if( !sqlite3_get_autocommit(p->db) ) return SQLITE_MISUSE;
+    p->bOrphanTxn = 0;
+  }
+  rc = preparePath(p);
+  if( rc!=SQLITE_OK ) return rc;
+  if( !sqlite3_get_autocommit(p->db) ) return SQLITE_OK;
+  if( esScopeWritingStatementRunning(p->db) ){
+    pScope->eKind = ES_SCOPE_STATEMENT;
+    return SQLITE_OK;
+  }
+  rc = prepareUndo(p, ES_STMT_COMMIT, ES_STMT_BEGIN_IMMEDIATE);
+  if( rc!=SQLITE_OK ) return rc;
+  pScope->eKind = ES_SCOPE_TRANSACTION;
+  return esConnRun(p, ES_STMT_BEGIN_IMMEDIATE);
+}
+
+/*
+** The writes that follow must be undone together if one of them is
+** refused.  Only scope 2 needs to do anything: it opens a savepoint.
+*/
+int esScopeNeedAtomic(EsConn *p, EsScope *pScope){
+  int rc;
+  if( pScope->eKind!=ES_SCOPE_NONE ) return SQLITE_OK;
+  assert( !pScope->bWrote );
+  rc = esConnRun(p, ES_STMT_SAVEPOINT);
+  if( rc==SQLITE_OK ){
+    pScope->eKind = ES_SCOPE_SAVEPOINT;
+  }else if( rc==SQLITE_BUSY ){
+    /* "cannot open savepoint - SQL statements in progress": a writing
+    ** statement is running (a trigger, INSERT ... SELECT): scope 3. */
+    pScope->eKind = ES_SCOPE_STATEMENT;
+    rc = SQLITE_OK;
+  }
+  return rc;
+}
+
+/* A write statement ran: note whether it wrote (see esScopeRollback). */
+void esScopeWrote(EsScope *pScope, int bWrote){
+  if( bWrote ) pScope->bWrote = 1;
+}
+
+/*
+** A refusal (version conflict, an id stored with other content, ...) is
+** about to be returned with code rc.  THE RULE (see the top of this file).
+*/
+int esScopeRefuse(const EsScope *pScope, int rc){
+  assert( !pScope->bWrote || pScope->eKind!=ES_SCOPE_NONE );
+  (void)pScope;
+  return rc;
+}
+
+int esScopeCommit(EsConn *p, EsScope *pScope){
+  int rc = SQLITE_OK;
+  switch( pScope->eKind ){
+    case ES_SCOPE_TRANSACTION:
+      rc = esConnRun(p, ES_STMT_COMMIT);
+      if( rc!=SQLITE_OK ){
+        esScopeRollback(p, pScope);
+        return rc;
+      }
+      break;
+    case ES_SCOPE_SAVEPOINT:
+      rc = esConnRun(p, ES_STMT_RELEASE);
+      break;
+  }
+  pScope->eKind = ES_SCOPE_NONE;
+  pScope->bWrote = 0;
+  return rc;
+}
+
+/*
+** Run an undo statement (ROLLBACK, ROLLBACK TO, RELEASE).  A progress
+** handler that interrupts the append keeps interrupting every statement
+** after it; SQLite calls it every N virtual-machine steps, counted from
+** the statement's total over all its runs.  With that count reset, these
+** three-step programs finish before the handler is called (for any N > 3),
+** so the undo still happens.
+*/
+static int runUndo(EsConn *p, int eStmt){
+  sqlite3_stmt *pStmt;
+  if( esConnStmt(p, eStmt, &pStmt)==SQLITE_OK ){
+    sqlite3_stmt_status(pStmt, SQLITE_STMTSTATUS_VM_STEP, 1);
+  }
+  return esConnRun(p, eStmt);
+}
+
+/*
+** ROLLBACK the connection's transaction, trying twice, since a transient
+** out-of-memory can make the first attempt fail.  SQLite may have rolled
+** back already (it does on some I/O and out-of-memory errors).  Returns 1
+** if the connection is out of the transaction.
+*/
+static int rollbackTransaction(EsConn *p){
+  if( !sqlite3_get_autocommit(p->db) && runUndo(p, ES_STMT_ROLLBACK) ){
+    if( !sqlite3_get_autocommit(p->db) ) runUndo(p, ES_STMT_ROLLBACK);
+  }
+  return sqlite3_get_autocommit(p->db);
+}
+
+/*
+** Undo a failed write.  Returns 1 if that took rolling back the caller's
+** whole transaction (scope 2 without a savepoint, see below).
+*/
+int esScopeRollback(EsConn *p, EsScope *pScope){
+  int bRolledBackAll = 0;
+  switch( pScope->eKind ){
+    case ES_SCOPE_NONE:
+      /* Scope 2 without a savepoint (THE RULE): only an error that is not
+      ** a refusal can stop such an append after a write, and on those
+      ** (I/O, full disk, out of memory, interrupt) SQLite rolls back the
+      ** whole transaction itself.  With one exception: a progress handler
+      ** that interrupts a statement just after it finished reports
+      ** SQLITE_INTERRUPT with the row written.  Then do what SQLite does
+      ** for an interrupted write: roll back the transaction. */
+      if( pScope->bWrote && !sqlite3_get_autocommit(p->db) ){
+        bRolledBackAll = rollbackTransaction(p);
+      }
+      break;
+    case ES_SCOPE_TRANSACTION:
+      /* Out of memory inside a nested statement interrupts every
+      ** statement until the outer one ends, so ROLLBACK can fail here.
+      ** Then the connection stays in the transaction (uncommitted, so
+      ** the store is unchanged); esScopeBegin refuses to go on in it. */
+      if( !rollbackTransaction(p) ) p->bOrphanTxn = 1;
+      break;
+    case ES_SCOPE_SAVEPOINT:
+      runUndo(p, ES_STMT_ROLLBACK_TO);
+      runUndo(p, ES_STMT_RELEASE);
+      break;
+  }
+  pScope->eKind = ES_SCOPE_NONE;
+  pScope->bWrote = 0;
+  return bRolledBackAll;
+}
+
+/* The message for esScopeBegin's SQLITE_MISUSE, owned by the caller. */
+char *esScopeOrphanError(const char *zFunc){
+  return sqlite3_mprintf("%s: the connection is still inside the transaction"
+      " of an earlier eventstore call that ran out of memory and could not"
+      " roll it back: run ROLLBACK first", zFunc);
+}

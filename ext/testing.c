@@ -1,0 +1,77 @@
+/*
+** testing.c -- SQL functions that only the test build has (-DES_TESTING).
+**
+**   es_test_rows_visited()    rows the virtual tables' cursors have read
+**   es_test_last_query()      the SQL the last virtual-table cursor ran
+**   es_test_next_uuid(uuid)   the next UUID this thread generates
+**   es_test_limit_length(n)   sqlite3_limit(SQLITE_LIMIT_LENGTH, n)
+**
+** They let a test see what happens inside without a timer: that "the
+** newest 10 events" reads about 10 rows, that a generated event id can
+** collide with a stored one, that an over-long row is refused.
+*/
+#include "es_internal.h"
+
+#ifdef ES_TESTING
+
+static void rowsVisitedFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv){
+  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
+  (void)argc; (void)argv;
+  sqlite3_result_int64(ctx, p->nRowsVisited);
+}
+
+static void lastQueryFunc(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv){
+  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
+  (void)argc; (void)argv;
+  if( p->zLastQuery ){
+    sqlite3_result_text(ctx, p->zLastQuery, -1, SQLITE_TRANSIENT);
+  }
+}
+
+static void nextUuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  u8 a[16];
+  (void)argc;
+  if( esUuidFromValue(argv[0], a) ){
+    esResultError(ctx, SQLITE_ERROR, "es_test_next_uuid: not a UUID");
+    return;
+  }
+  esUuidForceNext(a);
+}
+
+/* (The Tcl interface has no way to set a limit.)  Returns the old one. */
+static void limitLengthFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv){
+  (void)argc;
+  sqlite3_result_int(ctx, sqlite3_limit(sqlite3_context_db_handle(ctx),
+                     SQLITE_LIMIT_LENGTH, sqlite3_value_int(argv[0])));
+}
+
+/* Record the SQL of a cursor's inner query (es_test_last_query). */
+void esTestingNoteQuery(EsConn *p, const char *zSql){
+  sqlite3_free(p->zLastQuery);
+  p->zLastQuery = sqlite3_mprintf("%s", zSql);
+}
+
+int esTestingRegister(sqlite3 *db, EsConn *p){
+  static const struct {
+    const char *zName;
+    int nArg;
+    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
+  } aFunc[] = {
+    { "es_test_rows_visited", 0, rowsVisitedFunc },
+    { "es_test_last_query",   0, lastQueryFunc },
+    { "es_test_next_uuid",    1, nextUuidFunc },
+    { "es_test_limit_length", 1, limitLengthFunc },
+  };
+  int i, rc = SQLITE_OK;
+  for(i=0; i<(int)(sizeof(aFunc)/sizeof(aFunc[0])) && rc==SQLITE_OK; i++){
+    esConnRef(p);
+    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
+        SQLITE_UTF8, p, aFunc[i].xFunc, 0, 0, esConnUnref);
+  }
+  return rc;
+}
+
+#endif /* ES_TESTING */
