@@ -15,23 +15,26 @@ TCLSH   ?= tclsh
 
 EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c ext/scope.c \
            ext/append.c ext/functions.c ext/verify.c ext/testing.c \
-           ext/args.c ext/batch.c ext/result.c \
+           ext/args.c ext/batch.c ext/result.c ext/utf8.c \
            ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
            vtab/columns.c vtab/plan.c vtab/event_vtab.c
-EXT_HDR  = ext/es_internal.h
+EXT_HDR  = ext/es_internal.h Makefile
 LIBS     = -luuid -lm -lpthread
+# A loadable module reaches SQLite through its routines table: any other
+# undefined symbol is a build mistake, caught at link time.
+SO_LDFLAGS = -Wl,-z,defs
 
 all: eventstore.so
 
 # The release build has no asserts; every testing build (below) keeps them,
 # so that the suite and the fuzzers check the invariants they state.
 eventstore.so: $(EXT_SRC) $(EXT_HDR)
-	$(CC) $(CFLAGS) $(WARN) -DNDEBUG -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) -DNDEBUG -fPIC -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 # The same sources with asserts and test-only hooks (ext/testing.c).
 build/testing/eventstore.so: $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/testing
-	$(CC) $(CFLAGS) $(WARN) -DES_TESTING -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) -DES_TESTING -fPIC -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 # The same sources linked into a program with -DSQLITE_CORE.
 build/static_link: test/static_link.c $(EXT_SRC) $(EXT_HDR)
@@ -58,7 +61,7 @@ ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=undefined
 build/asan/eventstore.so: $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
-	gcc $(ASAN_FLAGS) $(WARN) -DES_TESTING -fPIC -shared -o $@ $(EXT_SRC) $(LIBS)
+	gcc $(ASAN_FLAGS) $(WARN) -DES_TESTING -fPIC -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 build/asan/static_link: test/static_link.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan

@@ -2,9 +2,12 @@
 ** args.c -- the rules for the SQL arguments that name things: aggregate
 ** ids and types, stream ids, event types and expected versions.
 **
-** Each function reads one sqlite3_value, checks it against API.md and
-** either fills in its output or sets an error on the function context
-** that names the function, the argument and the problem.  Nothing here
+** Each rule is written once here and used wherever such a value comes in:
+** the functions' arguments and the virtual tables' filter values.  Text
+** must be valid UTF-8 (utf8.c) and, where a name or keyword is read, free
+** of NUL characters; integers must fit in 64 bits.  A function that reads
+** a bad argument sets an error that names the function, the argument and
+** the problem, quoting the value safely (esUtf8Quote).  Nothing here
 ** touches the database: a bad argument is refused before any lock is
 ** taken or any row is read.
 */
@@ -12,8 +15,9 @@
 
 /*
 ** aggregate_type and event_type: 1 to ES_MAX_TYPE_NAME bytes of ASCII
-** letters, digits, '_', '.' and '-'.  So a type never holds ':' (which
-** separates a stream id's parts) nor spaces.  Returns 0 if z[0..n) is one.
+** letters, digits, '_', '.' and '-' (ES_TYPE_NAME_RULE).  So a type never
+** holds ':' (which separates a stream id's parts), spaces, NUL or
+** non-ASCII bytes.  Returns 0 if z[0..n) is one.
 */
 int esArgsTypeName(const char *z, int n){
   int i;
@@ -30,16 +34,115 @@ int esArgsTypeName(const char *z, int n){
 }
 
 /*
-** Split a stream id 'aggregate_id:aggregate_type' at its last ':' (an
-** aggregate type never contains one).  *pnId is the length of the id part.
-** Returns 0, or 1 if there is no ':' with text on both sides.
+** A decimal integer, optionally negative: digits only, no sign '+', no
+** spaces.  Returns 0 with *pv set, 1 if z[0..n) is not such an integer, 2
+** if it is one that does not fit in 64 bits.
 */
-int esArgsSplitStreamId(const char *z, int n, int *pnId){
+int esArgsParseInteger(const char *z, int n, i64 *pv){
+  int i = 0, neg = 0;
+  sqlite3_uint64 v = 0;
+  /* The magnitude of the most negative value is one more than the most
+  ** positive one's. */
+  const sqlite3_uint64 mMax = (((sqlite3_uint64)1)<<63) - 1;
+  if( n>0 && z[0]=='-' ){ neg = 1; i = 1; }
+  if( i>=n ) return 1;
+  for(; i<n; i++){
+    unsigned d;
+    if( z[i]<'0' || z[i]>'9' ) return 1;
+    d = (unsigned)(z[i]-'0');
+    if( v > (mMax + (sqlite3_uint64)neg - d)/10 ){
+      for(; i<n; i++){ if( z[i]<'0' || z[i]>'9' ) return 1; }
+      return 2;
+    }
+    v = v*10 + d;
+  }
+  *pv = neg ? (i64)(0 - v) : (i64)v;
+  return 0;
+}
+
+/* Why text z[0..n) is not a valid aggregate_id, or 0 if it is one. */
+const char *esArgsAggregateIdProblem(const char *z, int n){
+  if( n==0 ) return "is empty";
+  if( n>ES_MAX_AGGREGATE_ID ){
+    return "is longer than " ES_STR(ES_MAX_AGGREGATE_ID) " bytes";
+  }
+  if( memchr(z, 0, n) ) return "contains a NUL character";
+  if( esUtf8Check(z, n) ) return "is not valid UTF-8";
+  return 0;
+}
+
+/*
+** Why text z[0..n) cannot name a stream, or 0 if it can: a stream id is
+** 'aggregate_id:aggregate_type', split at the last ':' (a type never holds
+** one), each part valid.  *pnId is the length of its aggregate_id.
+*/
+const char *esArgsStreamIdProblem(const char *z, int n, int *pnId){
   int i;
+  if( memchr(z, 0, n) ) return "contains a NUL character";
+  if( esUtf8Check(z, n) ) return "is not valid UTF-8";
   for(i=n-1; i>=0 && z[i]!=':'; i--){}
-  if( i<=0 || i==n-1 ) return 1;
+  if( i<=0 || i==n-1 ){
+    return "is not of the form aggregate_id:aggregate_type";
+  }
+  if( i>ES_MAX_AGGREGATE_ID ){
+    return "has an aggregate_id longer than " ES_STR(ES_MAX_AGGREGATE_ID)
+           " bytes";
+  }
+  if( esArgsTypeName(z+i+1, n-i-1) ){
+    return "has an aggregate type that is not a valid type name ("
+           ES_TYPE_NAME_RULE ")";
+  }
   *pnId = i;
   return 0;
+}
+
+/* The text of pVal with its length; 0 (and the error set) if out of memory. */
+static const char *valueText(sqlite3_context *ctx, sqlite3_value *pVal,
+                             int *pn){
+  const char *z = (const char*)sqlite3_value_text(pVal);
+  *pn = sqlite3_value_bytes(pVal);
+  if( z==0 ) sqlite3_result_error_nomem(ctx);
+  return z;
+}
+
+#define EXPECTED_FORMS \
+  "use an integer >= 0, 'no_stream', 'any' or 'stream_exists'"
+
+/* The text forms of expected_version: keywords, or an integer. */
+static int expectedVersionText(sqlite3_context *ctx, sqlite3_value *pVal,
+                               const char *zFunc, i64 *pv){
+  static const struct { const char *zWord; int n; i64 v; } aWord[] = {
+    { "no_stream", 9, 0 },
+    { "any", 3, ES_EXPECT_ANY },
+    { "stream_exists", 13, ES_EXPECT_STREAM_EXISTS },
+  };
+  EsQuote q;
+  int n, i;
+  const char *z = valueText(ctx, pVal, &n);
+  if( z==0 ) return 1;
+  if( memchr(z, 0, n) ){
+    esResultError(ctx, SQLITE_ERROR, "%s: expected_version '%s' contains a"
+                  " NUL character (%s)", zFunc, esUtf8Quote(&q, z, n),
+                  EXPECTED_FORMS);
+    return 1;
+  }
+  for(i=0; i<ES_ARRAYSIZE(aWord); i++){
+    if( n==aWord[i].n && sqlite3_strnicmp(z, aWord[i].zWord, n)==0 ){
+      *pv = aWord[i].v;
+      return 0;
+    }
+  }
+  switch( esArgsParseInteger(z, n, pv) ){
+    case 0:
+      return 0;
+    case 2:
+      esResultError(ctx, SQLITE_ERROR, "%s: expected_version '%s' is out of"
+          " range (%s)", zFunc, esUtf8Quote(&q, z, n), EXPECTED_FORMS);
+      return 1;
+  }
+  esResultError(ctx, SQLITE_ERROR, "%s: expected_version '%s' is not a"
+      " version (%s)", zFunc, esUtf8Quote(&q, z, n), EXPECTED_FORMS);
+  return 1;
 }
 
 /*
@@ -48,7 +151,7 @@ int esArgsSplitStreamId(const char *z, int n, int *pnId){
 */
 int esArgsExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
                           const char *zFunc, i64 *piExpected){
-  i64 v;
+  i64 v = 0;
   switch( sqlite3_value_type(pVal) ){
     case SQLITE_INTEGER:
       v = sqlite3_value_int64(pVal);
@@ -65,37 +168,12 @@ int esArgsExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
       v = (i64)r;
       break;
     }
-    case SQLITE_TEXT: {
-      const char *z = (const char*)sqlite3_value_text(pVal);
-      int n = sqlite3_value_bytes(pVal), i = 0, neg = 0;
-      if( z==0 ){
-        sqlite3_result_error_nomem(ctx);
-        return 1;
-      }
-      if( sqlite3_stricmp(z, "no_stream")==0 ){ *piExpected = 0; return 0; }
-      if( sqlite3_stricmp(z, "any")==0 ){ *piExpected = ES_EXPECT_ANY; return 0; }
-      if( sqlite3_stricmp(z, "stream_exists")==0 ){
-        *piExpected = ES_EXPECT_STREAM_EXISTS;
-        return 0;
-      }
-      if( n>0 && z[0]=='-' ){ neg = 1; i = 1; }
-      if( i>=n || n-i>18 ) goto bad_text;
-      for(v=0; i<n; i++){
-        if( z[i]<'0' || z[i]>'9' ) goto bad_text;
-        v = v*10 + (z[i]-'0');
-      }
-      if( neg ) v = -v;
+    case SQLITE_TEXT:
+      if( expectedVersionText(ctx, pVal, zFunc, &v) ) return 1;
       break;
-    bad_text:
-      esResultError(ctx, SQLITE_ERROR, "%s: expected_version '%.40s'"
-          " is not a version (use an integer >= 0, 'no_stream', 'any' or"
-          " 'stream_exists')", zFunc, z);
-      return 1;
-    }
     case SQLITE_NULL:
-      esResultError(ctx, SQLITE_ERROR, "%s: expected_version is NULL"
-          " (use an integer >= 0, 'no_stream', 'any' or 'stream_exists')",
-          zFunc);
+      esResultError(ctx, SQLITE_ERROR, "%s: expected_version is NULL (%s)",
+                    zFunc, EXPECTED_FORMS);
       return 1;
     default:
       esResultError(ctx, SQLITE_ERROR, "%s: expected_version must be"
@@ -112,16 +190,16 @@ int esArgsExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
 }
 
 /*
-** A text argument naming a stream's part.  aggregate_id (bType==0): any
-** non-empty text (an integer is taken as its text) of at most
-** ES_MAX_AGGREGATE_ID bytes, without NUL characters.  aggregate_type
-** (bType==1): a type name (esArgsTypeName).
+** A text argument naming a stream's part.  aggregate_id (bType==0): text
+** (an integer is taken as its text) by esArgsAggregateIdProblem's rule.
+** aggregate_type (bType==1): a type name (esArgsTypeName).
 */
 static int streamPart(sqlite3_context *ctx, sqlite3_value *pVal,
                       const char *zFunc, int bType, EsText *pOut){
   const char *zArg = bType ? "aggregate_type" : "aggregate_id";
   int eType = sqlite3_value_type(pVal);
-  const char *z;
+  const char *z, *zProblem;
+  EsQuote q;
   int n;
   if( eType==SQLITE_NULL ){
     esResultError(ctx, SQLITE_ERROR, "%s: %s is NULL", zFunc, zArg);
@@ -131,30 +209,19 @@ static int streamPart(sqlite3_context *ctx, sqlite3_value *pVal,
     esResultError(ctx, SQLITE_ERROR, "%s: %s must be text", zFunc, zArg);
     return 1;
   }
-  z = (const char*)sqlite3_value_text(pVal);
-  n = sqlite3_value_bytes(pVal);
-  if( z==0 ){
-    sqlite3_result_error_nomem(ctx);
-    return 1;
-  }
+  if( (z = valueText(ctx, pVal, &n))==0 ) return 1;
   if( n==0 ){
     esResultError(ctx, SQLITE_ERROR, "%s: %s is empty", zFunc, zArg);
     return 1;
   }
   if( bType && esArgsTypeName(z, n) ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_type '%.64s' is not a"
-        " valid type name (1-%d letters, digits, '_', '.' or '-')", zFunc, z,
-        ES_MAX_TYPE_NAME);
+    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_type '%s' is not a"
+        " valid type name (%s)", zFunc, esUtf8Quote(&q, z, n),
+        ES_TYPE_NAME_RULE);
     return 1;
   }
-  if( !bType && n>ES_MAX_AGGREGATE_ID ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_id is longer than %d"
-                  " bytes", zFunc, ES_MAX_AGGREGATE_ID);
-    return 1;
-  }
-  if( !bType && (int)strlen(z)!=n ){
-    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_id contains a NUL"
-                  " character", zFunc);
+  if( !bType && (zProblem = esArgsAggregateIdProblem(z, n))!=0 ){
+    esResultError(ctx, SQLITE_ERROR, "%s: aggregate_id %s", zFunc, zProblem);
     return 1;
   }
   pOut->z = z;
@@ -173,29 +240,26 @@ int esArgsStreamParts(sqlite3_context *ctx, sqlite3_value *pId,
 /* A stream id argument 'aggregate_id:aggregate_type', split. */
 int esArgsStreamId(sqlite3_context *ctx, sqlite3_value *pVal,
                    const char *zFunc, EsText *pIdOut, EsText *pTypeOut){
-  const char *z = (const char*)sqlite3_value_text(pVal);
-  int n = sqlite3_value_bytes(pVal), nId = 0;
+  const char *z, *zProblem;
+  EsQuote q;
+  int n, nId = 0;
   if( sqlite3_value_type(pVal)==SQLITE_NULL ){
     esResultError(ctx, SQLITE_ERROR, "%s: stream_id is NULL", zFunc);
     return 1;
   }
-  if( z==0 ){
-    sqlite3_result_error_nomem(ctx);
+  if( sqlite3_value_type(pVal)!=SQLITE_TEXT ){
+    esResultError(ctx, SQLITE_ERROR, "%s: stream_id must be text", zFunc);
     return 1;
   }
-  if( esArgsSplitStreamId(z, n, &nId) ){
-    esResultError(ctx, SQLITE_ERROR, "%s: stream_id '%.80s' is not"
-        " of the form aggregate_id:aggregate_type", zFunc, z);
+  if( (z = valueText(ctx, pVal, &n))==0 ) return 1;
+  if( (zProblem = esArgsStreamIdProblem(z, n, &nId))!=0 ){
+    esResultError(ctx, SQLITE_ERROR, "%s: stream_id '%s' %s", zFunc,
+                  esUtf8Quote(&q, z, n), zProblem);
     return 1;
   }
   pIdOut->z = z;
   pIdOut->n = nId;
   pTypeOut->z = z + nId + 1;
   pTypeOut->n = n - nId - 1;
-  if( esArgsTypeName(pTypeOut->z, pTypeOut->n) ){
-    esResultError(ctx, SQLITE_ERROR, "%s: '%.64s' in stream_id is"
-        " not a valid aggregate type", zFunc, pTypeOut->z);
-    return 1;
-  }
   return 0;
 }

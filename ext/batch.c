@@ -78,21 +78,6 @@ static int findKey(const EsText *pKey){
   return -1;
 }
 
-/* A JSON integer (no fraction, no exponent) that fits in 63 bits. */
-static int parseJsonInteger(const char *z, int n, i64 *pv){
-  int i = 0, neg = 0;
-  i64 v = 0;
-  if( i<n && z[i]=='-' ){ neg = 1; i++; }
-  if( i>=n ) return 1;
-  for(; i<n; i++){
-    if( z[i]<'0' || z[i]>'9' ) return 1;
-    if( v > (((i64)1<<62) - 1)/5 ) return 1;
-    v = v*10 + (z[i]-'0');
-  }
-  *pv = neg ? -v : v;
-  return 0;
-}
-
 /* A text id (tenant_id, actor_id): non-empty, bounded, no NUL. */
 static int checkTextId(EsBatch *pB, const char *zPre, const char *zKey,
                        const EsText *pT){
@@ -114,6 +99,7 @@ static int parseKeyValue(EsBatch *pB, const char *zPre, EsJson *js, int k,
   char c = js->z[js->i];
   int iStart = js->i;
   EsText t;
+  EsQuote q;
 
   switch( k ){
     case KEY_DATA:
@@ -134,11 +120,16 @@ static int parseKeyValue(EsBatch *pB, const char *zPre, EsJson *js, int k,
       return 0;
     }
     case KEY_EVENT_VERSION: {
-      i64 v;
+      i64 v = 0;
+      int eInt;
+      EsQuote q;
       if( esJsonSkipValue(js, 1) ) return batchJsonError(pB, zPre, zKey, js->zErr);
-      if( parseJsonInteger(js->z+iStart, js->i-iStart, &v) || v<1 ){
+      eInt = esArgsParseInteger(js->z+iStart, js->i-iStart, &v);
+      if( eInt || v<1 ){
         return batchError(pB, zPre, "event_version must be an integer >= 1,"
-                          " not %.*s", js->i-iStart, js->z+iStart);
+            " not %s%s",
+            esUtf8Quote(&q, js->z+iStart, js->i-iStart),
+            eInt==2 ? " (out of range)" : "");
       }
       pEv->eventVersion = v;
       return 0;
@@ -152,13 +143,14 @@ static int parseKeyValue(EsBatch *pB, const char *zPre, EsJson *js, int k,
         t.n = js->i - iStart;
         if( c!='-' && (c<'0' || c>'9') ){
           return batchError(pB, zPre, "occurred_at must be an ISO-8601 "
-                            "timestamp or Unix seconds, not %.*s", t.n, t.z);
+                            "timestamp or Unix seconds, not %s",
+                            esUtf8Quote(&q, t.z, t.n));
         }
       }
       if( esTimestampParseText(t.z, t.n, &pEv->occurredAt) ){
         return batchError(pB, zPre, "occurred_at is not a valid timestamp:"
-                          " '%.*s' (use ISO-8601 such as 2026-11-26T10:00:00Z,"
-                          " or Unix seconds)", t.n, t.z);
+                          " '%s' (use ISO-8601 such as 2026-11-26T10:00:00Z,"
+                          " or Unix seconds)", esUtf8Quote(&q, t.z, t.n));
       }
       return 0;
     }
@@ -177,9 +169,9 @@ static int parseKeyValue(EsBatch *pB, const char *zPre, EsJson *js, int k,
     case KEY_EVENT_TYPE:
       if( t.n==0 ) return batchError(pB, zPre, "event_type is empty");
       if( esArgsTypeName(t.z, t.n) ){
-        return batchError(pB, zPre, "event_type '%.*s' is not a valid type"
-                          " name (1-%d letters, digits, '_', '.' or '-')",
-                          t.n>64 ? 64 : t.n, t.z, ES_MAX_TYPE_NAME);
+        return batchError(pB, zPre, "event_type '%s' is not a valid type"
+                          " name (%s)", esUtf8Quote(&q, t.z, t.n),
+                          ES_TYPE_NAME_RULE);
       }
       pEv->eventType = t;
       return 0;
@@ -189,8 +181,8 @@ static int parseKeyValue(EsBatch *pB, const char *zPre, EsJson *js, int k,
       u8 *a = k==KEY_EVENT_ID ? pEv->eventId
             : k==KEY_CORRELATION_ID ? pEv->correlationId : pEv->causationId;
       if( esUuidParse(t.z, t.n, a) ){
-        return batchError(pB, zPre, "%s is not a UUID: '%.*s'", zKey,
-                          t.n>64 ? 64 : t.n, t.z);
+        return batchError(pB, zPre, "%s is not a UUID: '%s'", zKey,
+                          esUtf8Quote(&q, t.z, t.n));
       }
       if( k==KEY_CAUSATION_ID ) pEv->hasCausation = 1;
       return 0;
@@ -238,10 +230,11 @@ static int parseEventObject(EsBatch *pB, const char *zPre, EsJson *js,
       if( js->i>=js->n ) return batchJsonError(pB, zPre, zWhat, "unexpected end of text");
       k = findKey(&key);
       if( k<0 ){
-        return batchError(pB, zPre, "unknown key '%.*s' in %s (allowed: "
+        EsQuote q;
+        return batchError(pB, zPre, "unknown key '%s' in %s (allowed: "
             "event_type, data, event_id, event_version, occurred_at, "
             "tenant_id, actor_id, correlation_id, causation_id, metadata)",
-            key.n>64 ? 64 : key.n, key.z, zWhat);
+            esUtf8Quote(&q, key.z, key.n), zWhat);
       }
       if( bOptions && (k==KEY_EVENT_TYPE || k==KEY_DATA) ){
         return batchError(pB, zPre, "%s belongs in its own argument, not in"
@@ -360,15 +353,38 @@ int esBatchParseSingle(EsBatch *pB, sqlite3_value *pType, sqlite3_value *pData,
   const char *zType, *zData, *zOpt = 0;
   int nType, nData, nOpt = 0;
   const char *zJsonErr = 0;
+  EsQuote q;
+
+  batchInit(pB, 0);
+  /* Types first: sqlite3_value_text() would turn a blob into text, which
+  ** then reports itself as text. */
+  if( sqlite3_value_type(pType)==SQLITE_NULL ){
+    return batchError(pB, "", "event_type is NULL");
+  }
+  if( sqlite3_value_type(pType)!=SQLITE_TEXT ){
+    return batchError(pB, "", "event_type must be text");
+  }
+  if( sqlite3_value_type(pData)==SQLITE_NULL ){
+    return batchError(pB, "", "data is NULL (pass '{}' for no data)");
+  }
+  if( sqlite3_value_type(pData)!=SQLITE_TEXT ){
+    return batchError(pB, "", "data must be a JSON object");
+  }
+  if( pOptions && sqlite3_value_type(pOptions)!=SQLITE_NULL
+   && sqlite3_value_type(pOptions)!=SQLITE_TEXT ){
+    return batchError(pB, "", "options must be a JSON object");
+  }
 
   zType = (const char*)sqlite3_value_text(pType);
   nType = sqlite3_value_bytes(pType);
   zData = (const char*)sqlite3_value_text(pData);
   nData = sqlite3_value_bytes(pData);
-  if( pOptions && sqlite3_value_type(pOptions)!=SQLITE_NULL ){
+  if( pOptions && sqlite3_value_type(pOptions)==SQLITE_TEXT ){
     zOpt = (const char*)sqlite3_value_text(pOptions);
     nOpt = sqlite3_value_bytes(pOptions);
+    if( zOpt==0 ){ pB->rcErr = SQLITE_NOMEM; return 1; }
   }
+  if( zType==0 || zData==0 ){ pB->rcErr = SQLITE_NOMEM; return 1; }
   batchInit(pB, (i64)nData + nOpt + 8);
   pB->aEvent = sqlite3_malloc64(sizeof(EsEvent));
   if( pB->aEvent==0 ){ pB->rcErr = SQLITE_NOMEM; return 1; }
@@ -377,28 +393,16 @@ int esBatchParseSingle(EsBatch *pB, sqlite3_value *pType, sqlite3_value *pData,
   eventDefaults(pEv);
   memset(aGiven, 0, sizeof(aGiven));
 
-  if( sqlite3_value_type(pType)==SQLITE_NULL ){
-    return batchError(pB, "", "event_type is NULL");
-  }
-  if( sqlite3_value_type(pType)!=SQLITE_TEXT ){
-    return batchError(pB, "", "event_type must be text");
-  }
   if( nType==0 ) return batchError(pB, "", "event_type is empty");
   if( esArgsTypeName(zType, nType) ){
-    return batchError(pB, "", "event_type '%.*s' is not a valid type name"
-                      " (1-%d letters, digits, '_', '.' or '-')",
-                      nType>64 ? 64 : nType, zType, ES_MAX_TYPE_NAME);
+    return batchError(pB, "", "event_type '%s' is not a valid type name"
+                      " (%s)", esUtf8Quote(&q, zType, nType),
+                      ES_TYPE_NAME_RULE);
   }
   pEv->eventType.z = zType;
   pEv->eventType.n = nType;
   aGiven[KEY_EVENT_TYPE] = 1;
 
-  if( sqlite3_value_type(pData)==SQLITE_NULL ){
-    return batchError(pB, "", "data is NULL (pass '{}' for no data)");
-  }
-  if( sqlite3_value_type(pData)!=SQLITE_TEXT ){
-    return batchError(pB, "", "data must be a JSON object");
-  }
   switch( esJsonIsObject(zData, nData, &pB->arena, &pEv->data, &zJsonErr) ){
     case 1: return batchError(pB, "", "data must be a JSON object");
     case 2: return batchJsonError(pB, "", "data", zJsonErr);
@@ -407,9 +411,6 @@ int esBatchParseSingle(EsBatch *pB, sqlite3_value *pType, sqlite3_value *pData,
 
   if( zOpt ){
     EsJson js;
-    if( sqlite3_value_type(pOptions)!=SQLITE_TEXT ){
-      return batchError(pB, "", "options must be a JSON object");
-    }
     esJsonInit(&js, zOpt, nOpt);
     esJsonSkipSpace(&js);
     if( parseEventObject(pB, "", &js, pEv, aGiven, 1) ) return 1;

@@ -126,9 +126,25 @@ int  esJsonIsObject(const char *z, int n, EsArena*, EsText *pOut,
                     const char **pzErr);
 void esJsonAppendString(sqlite3_str*, const char *z, int n);
 
+/* ---------------------------------------------------------------- utf8.c */
+#define ES_QUOTE_MAX 64           /* bytes of an input quoted in a message */
+typedef struct EsQuote EsQuote;
+struct EsQuote {
+  char z[ES_QUOTE_MAX+4];
+};
+int esUtf8SequenceLength(const u8 *z, int n);   /* 0: invalid */
+int esUtf8Check(const char *z, int n);          /* 0: valid */
+const char *esUtf8Quote(EsQuote*, const char *z, int n);
+
 /* ---------------------------------------------------------------- args.c */
+#define ES_STR_(x) #x
+#define ES_STR(x) ES_STR_(x)
+#define ES_TYPE_NAME_RULE \
+  "1-" ES_STR(ES_MAX_TYPE_NAME) " letters, digits, '_', '.' or '-'"
 int esArgsTypeName(const char *z, int n);        /* 0 if a valid type name */
-int esArgsSplitStreamId(const char *z, int n, int *pnId);     /* 0 ok */
+int esArgsParseInteger(const char *z, int n, i64 *pv); /* 0, 1 bad, 2 range */
+const char *esArgsAggregateIdProblem(const char *z, int n);
+const char *esArgsStreamIdProblem(const char *z, int n, int *pnId);
 int esArgsExpectedVersion(sqlite3_context*, sqlite3_value*, const char *zFunc,
                           i64 *piExpected);
 int esArgsStreamParts(sqlite3_context*, sqlite3_value *pId,
@@ -207,6 +223,7 @@ enum EsStmtId {
   ES_STMT_SCHEMA_OBJECTS,
   ES_STMT_SCHEMA_VERSION,
   ES_STMT_PROBE_STORED_AT,
+  ES_STMT_STREAMS_OF,
   ES_STMT_COUNT
 };
 
@@ -269,6 +286,8 @@ int esStorageStreamLookup(EsConn*, const char *zId, int nId,
 int esStorageGlobalPosition(EsConn*, i64 *piPos);
 int esStorageEventExists(EsConn*, const u8 *aId16, int *pbExists);
 int esStorageStoredAtBound(EsConn*, i64 t, int bAfter, i64 iMax, i64 *piPos);
+int esStorageStreamsOf(EsConn*, const char *zId, int nId, i64 *aKey, int nMax,
+                       int *pn);
 
 /* --------------------------------------------------------------- scope.c */
 enum EsScopeKind {
@@ -365,7 +384,7 @@ const EsColumn *esColumnsByCode(char cCode);
 **
 ** xBestIndex chooses which constraints the table applies itself and gives
 ** each one an argv slot.  It describes the plan in two values that xFilter
-** reads back (and that identify a cached inner statement):
+** reads back (and that, with the arm kind, identify a cached statement):
 **
 **   idxStr  two characters per argv slot, in argv order:
 **             [0] the column: its ES_CODE_* (esColumns), or
@@ -376,18 +395,23 @@ const EsColumn *esColumnsByCode(char cCode);
 **           bits 1..15       storage columns the query reads
 **                            (1 << (ES_SCOL_x + 1)); others are NULL
 **           bit 16           the rows must come in position order (the
-**                            table consumed an ORDER BY); without it a
-**                            time-range plan returns rows in time order
+**                            table consumed an ORDER BY); without it an
+**                            occurred_at plan returns them in time order
 **
-** xFilter turns the plan into one SQL query over main.es_events, binds
-** argv to it and steps it: ORDER BY, LIMIT and OFFSET are part of that
-** query, and the cursor streams its rows.  Which index serves it:
-**   event_id =, global_position =     the unique indexes
-**   a stream (s, or a with t)         es_events_stream, in stream order
-**   event_type, tenant_id,            their indexes, chosen by SQLite's
-**   aggregate_type, aggregate_id      planner (each ends in the rowid,
-**                                     so equal keys are in global order)
-**   stored_at                         the rowid: stored_at never decreases
+** xFilter turns the plan into SQL over main.es_events (esPlanBuildSql),
+** binds argv to it and steps it; ORDER BY, LIMIT and OFFSET are part of
+** that query, and the cursor streams its rows.  Where the rows come from
+** several ranges of an index, one statement per range (an arm, ES_ARM_*)
+** is merged by the cursor.  Which index drives the query (driverIndex):
+**   event_id =, global_position =     the unique index, the rowid
+**   one stream (s=, or a= with t=)    es_events_stream, in stream order
+**   the streams of a= or of s IN      es_events_stream, one arm each
+**   event_type =, event_type IN       es_events_event_type (one arm per
+**                                     value of an IN list)
+**   tenant_id =, aggregate_type =     their indexes (each ends in the
+**                                     rowid, so equal keys are in global
+**                                     order)
+**   global_position, stored_at        the rowid: stored_at never decreases
 **                                     along global_position, so a range
 **                                     of it is a range of the rowid, found
 **                                     by binary search in xFilter
@@ -406,20 +430,30 @@ struct EsVtab {
   const char *zName;      /* "event_all" or "event_stream" */
 };
 
-/* IN lists of up to this many values are merged (see esPlanBuildSql);
-** their values are parameters ?ES_PLAN_IN_PARAM and up. */
-#define ES_PLAN_MERGE_MAX  16
-#define ES_PLAN_IN_PARAM   200
+/* How a plan's rows are read (esPlanArmKind). */
+enum EsArmKind {
+  ES_ARM_NONE,            /* one statement */
+  ES_ARM_STREAM,          /* one per stream: ?ES_PLAN_ARM_PARAM a key */
+  ES_ARM_TYPE             /* one per event type of an IN list */
+};
+#define ES_PLAN_MERGE_MAX        16   /* more arms: one statement instead */
+#define ES_PLAN_ARM_PARAM       200
+#define ES_PLAN_ARM_LIMIT_PARAM 199
 
-int esPlanBestIndex(EsVtab*, sqlite3_index_info*);
-int esPlanInValues(const char *idxStr, int argc, sqlite3_value **argv,
-                   sqlite3_value **apVal, int *pn);
+int  esPlanBestIndex(EsVtab*, sqlite3_index_info*);
+int  esPlanArmKind(const char *idxStr);
+int  esPlanArmSlot(const char *idxStr, int eArm);
+int  esPlanBuildSql(EsVtab*, int idxNum, const char *idxStr, int eArm,
+                    char **pzSql);
+int  esPlanBind(EsVtab*, sqlite3_stmt*, const char *idxStr, int eArm,
+                int argc, sqlite3_value **argv, i64 iSnapshot, int *pbEmpty);
+int  esPlanStreamId(EsVtab*, sqlite3_value*, const char **pz, int *pn,
+                    int *pnId);
+int  esPlanInValues(EsVtab*, char cCol, sqlite3_value *pList,
+                    sqlite3_value **apVal, int nMax, int *pn);
 void esPlanInFree(sqlite3_value **apVal, int n);
-int esPlanBuildSql(EsVtab*, int idxNum, const char *idxStr, int nIn,
-                   char **pzSql);
-int esPlanBind(EsVtab*, sqlite3_stmt*, int idxNum, const char *idxStr,
-               int argc, sqlite3_value **argv, sqlite3_value **apIn, int nIn,
-               i64 iSnapshot, int *pbEmpty);
+void esPlanLimits(const char *idxStr, int argc, sqlite3_value **argv,
+                  i64 *pnLimit, i64 *pnOffset);
 
 /* ---------------------------------------------------- vtab/event_vtab.c */
 int esVtabRegister(sqlite3*, EsConn*);

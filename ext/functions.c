@@ -60,10 +60,13 @@ static void eventExistsFunc(sqlite3_context *ctx, int argc,
     case 2:
       esResultError(ctx, SQLITE_ERROR, "es_event_exists: event_id is NULL");
       return;
-    case 1:
-      esResultError(ctx, SQLITE_ERROR, "es_event_exists: '%.64s' is not a"
-          " UUID", sqlite3_value_text(argv[0]));
+    case 1: {
+      EsQuote q;
+      const char *z = (const char*)sqlite3_value_text(argv[0]);
+      esResultError(ctx, SQLITE_ERROR, "es_event_exists: '%s' is not a"
+          " UUID", esUtf8Quote(&q, z, sqlite3_value_bytes(argv[0])));
       return;
+    }
   }
   rc = esStorageEventExists(p, aId, &bExists);
   if( rc!=SQLITE_OK ){

@@ -38,28 +38,6 @@ static int jsonFail(EsJson *p, const char *zErr){
   return 1;
 }
 
-/* Length of the UTF-8 sequence at z[0..n), or 0 if it is not valid. */
-static int utf8SequenceLength(const u8 *z, int n){
-  u8 c = z[0];
-  int len, k;
-  unsigned cp;
-  if( c<0xC2 ) return 0;             /* continuation byte or overlong */
-  if( c<0xE0 ){ len = 2; cp = c & 0x1F; }
-  else if( c<0xF0 ){ len = 3; cp = c & 0x0F; }
-  else if( c<0xF5 ){ len = 4; cp = c & 0x07; }
-  else return 0;
-  if( len>n ) return 0;
-  for(k=1; k<len; k++){
-    if( (z[k] & 0xC0)!=0x80 ) return 0;
-    cp = (cp<<6) | (z[k] & 0x3F);
-  }
-  if( (len==3 && cp<0x800) || (len==4 && (cp<0x10000 || cp>0x10FFFF)) ){
-    return 0;
-  }
-  if( cp>=0xD800 && cp<=0xDFFF ) return 0;
-  return len;
-}
-
 static int hex4(const char *z, unsigned *pv){
   unsigned v = 0;
   int k;
@@ -173,7 +151,7 @@ static int scanString(EsJson *p, char *zOut, int *pnOut, int *pbEscaped){
       if( zOut ) zOut[o++] = (char)c;
       i++;
     }else{
-      int len = utf8SequenceLength((const u8*)z+i, n-i);
+      int len = esUtf8SequenceLength((const u8*)z+i, n-i);
       if( len==0 ) return jsonFail(p, "invalid UTF-8 in string");
       if( zOut ){ memcpy(zOut+o, z+i, len); o += len; }
       i += len;

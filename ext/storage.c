@@ -83,6 +83,10 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
   /* ES_STMT_PROBE_STORED_AT: the first event at or after a position */
     "SELECT stored_at FROM main.es_events WHERE global_position>=?1"
     " ORDER BY global_position LIMIT 1",
+  /* ES_STMT_STREAMS_OF: the streams of an aggregate id (the unique index
+  ** on (aggregate_id, aggregate_type) serves it) */
+    "SELECT stream_key FROM main.es_streams WHERE aggregate_id=?1"
+    " ORDER BY stream_key LIMIT ?2",
 };
 
 /*
@@ -178,5 +182,29 @@ int esStorageStoredAtBound(EsConn *p, i64 t, int bAfter, i64 iMax, i64 *piPos){
     if( bPast ) hi = mid; else lo = mid + 1;
   }
   *piPos = lo;
+  return SQLITE_OK;
+}
+
+/*
+** The keys of the streams of aggregate id zId (one per aggregate type), up
+** to nMax of them in aKey; *pn is their count, or nMax+1 if there are
+** more.  A database without the schema has none.
+*/
+int esStorageStreamsOf(EsConn *p, const char *zId, int nId, i64 *aKey,
+                       int nMax, int *pn){
+  sqlite3_stmt *pStmt;
+  int rc = readerStmt(p, ES_STMT_STREAMS_OF, &pStmt), n = 0;
+  *pn = 0;
+  if( rc!=SQLITE_OK || pStmt==0 ) return rc;
+  sqlite3_bind_text(pStmt, 1, zId, nId, SQLITE_STATIC);
+  sqlite3_bind_int(pStmt, 2, nMax+1);
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    if( n<nMax ) aKey[n] = sqlite3_column_int64(pStmt, 0);
+    n++;
+  }
+  sqlite3_reset(pStmt);
+  sqlite3_clear_bindings(pStmt);
+  if( rc!=SQLITE_DONE ) return rc;
+  *pn = n;
   return SQLITE_OK;
 }

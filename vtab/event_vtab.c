@@ -11,19 +11,34 @@
 ** the table: UUIDs without regard to case (NOCASE), timestamps as instants
 ** (es_timestamp, timestamp.c).
 **
-** A cursor runs one SQL query over main.es_events, built from the plan
-** that xBestIndex chose (plan.c; the contract is in es_internal.h), and turns
-** each storage row into the table's columns: UUID blobs become canonical
-** text, microsecond integers become timestamps, and stream_id is put
-** together from aggregate_id and aggregate_type.  Nothing is read ahead or
-** held: memory stays flat however many rows are read.
+** A cursor runs the SQL query over main.es_events that the plan xBestIndex
+** chose describes (plan.c; the contract is in es_internal.h), or one such
+** query per arm, merged by global position (the streams of an aggregate
+** id, the values of an IN list: each arm is in global order, so the merge
+** is too).  It turns each storage row into the table's columns: UUID
+** blobs become canonical text, microsecond integers become timestamps,
+** and stream_id is put together from aggregate_id and aggregate_type.
+** Nothing is read ahead beyond one row per arm: memory stays flat however
+** many rows are read.
 */
 #include "../ext/es_internal.h"
+
+/* One inner statement of a cursor, and its current row. */
+typedef struct EsArm EsArm;
+struct EsArm {
+  EsQuery *pQuery;        /* the running statement, or NULL */
+  i64 iPos;               /* global_position of its current row */
+  int bEof;               /* no row */
+};
 
 typedef struct EsCursor EsCursor;
 struct EsCursor {
   sqlite3_vtab_cursor base;
-  EsQuery *pQuery;        /* the running inner query, or NULL */
+  EsArm aArm[ES_PLAN_MERGE_MAX];
+  int nArm;               /* arms open; more than one: a merge */
+  int iCur;               /* the arm whose row is the cursor's */
+  int bDesc;              /* merge in descending order */
+  i64 nLeft;              /* merged rows still to return; -1: no limit */
   int bEof;
   char *zText;            /* text handed to SQLite, reused row to row */
   int nTextAlloc;
@@ -96,17 +111,20 @@ static int eventOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
   return SQLITE_OK;
 }
 
-static void releaseQuery(EsCursor *pCur){
+static void releaseArms(EsCursor *pCur){
   EsVtab *pTab = (EsVtab*)pCur->base.pVtab;
-  if( pCur->pQuery ){
-    esConnQueryRelease(pTab->p, pCur->pQuery);
-    pCur->pQuery = 0;
+  int i;
+  for(i=0; i<pCur->nArm; i++){
+    esConnQueryRelease(pTab->p, pCur->aArm[i].pQuery);
+    pCur->aArm[i].pQuery = 0;
   }
+  pCur->nArm = 0;
+  pCur->iCur = 0;
 }
 
 static int eventClose(sqlite3_vtab_cursor *cur){
   EsCursor *pCur = (EsCursor*)cur;
-  releaseQuery(pCur);
+  releaseArms(pCur);
   sqlite3_free(pCur->zText);
   sqlite3_free(pCur);
   return SQLITE_OK;
@@ -120,18 +138,51 @@ static int setVtabError(EsVtab *pTab, int rc){
   return rc;
 }
 
-static int eventNext(sqlite3_vtab_cursor *cur){
-  EsCursor *pCur = (EsCursor*)cur;
-  EsVtab *pTab = (EsVtab*)cur->pVtab;
-  int rc = sqlite3_step(pCur->pQuery->pStmt);
+/* Step one arm to its next row. */
+static int stepArm(EsVtab *pTab, EsArm *pArm){
+  sqlite3_stmt *pStmt = pArm->pQuery->pStmt;
+  int rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW ){
     pTab->p->nRowsVisited++;
+    pArm->iPos = sqlite3_column_int64(pStmt, ES_SCOL_GLOBAL_POSITION);
     return SQLITE_OK;
   }
-  pCur->bEof = 1;
-  if( rc==SQLITE_DONE ) return SQLITE_OK;
-  rc = setVtabError(pTab, rc);
-  releaseQuery(pCur);
+  pArm->bEof = 1;
+  return rc==SQLITE_DONE ? SQLITE_OK : setVtabError(pTab, rc);
+}
+
+/* Make the cursor's row the arm with the next global position. */
+static void pickArm(EsCursor *pCur){
+  int i, iBest = -1;
+  for(i=0; i<pCur->nArm; i++){
+    const EsArm *pArm = &pCur->aArm[i];
+    if( pArm->bEof ) continue;
+    if( iBest<0 || (pCur->bDesc ? pArm->iPos > pCur->aArm[iBest].iPos
+                                : pArm->iPos < pCur->aArm[iBest].iPos) ){
+      iBest = i;
+    }
+  }
+  pCur->bEof = iBest<0 || pCur->nLeft==0;
+  pCur->iCur = iBest<0 ? 0 : iBest;
+}
+
+/* Move past the current row (after a merge: to the next of all arms). */
+static int advance(EsCursor *pCur){
+  EsVtab *pTab = (EsVtab*)pCur->base.pVtab;
+  int rc = stepArm(pTab, &pCur->aArm[pCur->iCur]);
+  if( rc==SQLITE_OK ) pickArm(pCur);
+  return rc;
+}
+
+static int eventNext(sqlite3_vtab_cursor *cur){
+  EsCursor *pCur = (EsCursor*)cur;
+  int rc;
+  if( pCur->nLeft>0 ) pCur->nLeft--;
+  rc = advance(pCur);
+  if( rc!=SQLITE_OK ){
+    pCur->bEof = 1;
+    releaseArms(pCur);
+  }
   return rc;
 }
 
@@ -141,57 +192,162 @@ struct PlanArgs {
   EsVtab *pTab;
   int idxNum;
   const char *idxStr;
-  int nIn;
+  int eArm;
 };
 
 static int buildSql(void *pArg, char **pzSql){
   PlanArgs *pA = (PlanArgs*)pArg;
-  return esPlanBuildSql(pA->pTab, pA->idxNum, pA->idxStr, pA->nIn, pzSql);
+  return esPlanBuildSql(pA->pTab, pA->idxNum, pA->idxStr, pA->eArm, pzSql);
+}
+
+/*
+** The values the arms of an ES_ARM_STREAM plan take: the stream keys of
+** the aggregate id, or of the listed stream ids (streams that do not exist
+** are left out).  *pn is their count, or ES_PLAN_MERGE_MAX+1 if there are
+** too many to merge.
+*/
+static int streamArms(EsVtab *pTab, const char *idxStr, sqlite3_value *pVal,
+                      i64 *aKey, int *pn){
+  int iSlot = esPlanArmSlot(idxStr, ES_ARM_STREAM), rc, n = 0;
+  sqlite3_value *pId = 0;
+  *pn = 0;
+  if( idxStr[2*iSlot+1]!='i' ){
+    const char *z = (const char*)sqlite3_value_text(pVal);
+    if( sqlite3_value_type(pVal)!=SQLITE_TEXT ) return SQLITE_OK;
+    if( z==0 ) return SQLITE_NOMEM;
+    if( esUtf8Check(z, sqlite3_value_bytes(pVal)) ){
+      EsQuote q;
+      sqlite3_free(pTab->base.zErrMsg);
+      pTab->base.zErrMsg = sqlite3_mprintf("%s: aggregate_id value '%s' is"
+          " not valid UTF-8", pTab->zName,
+          esUtf8Quote(&q, z, sqlite3_value_bytes(pVal)));
+      return SQLITE_ERROR;
+    }
+    return esStorageStreamsOf(pTab->p, z, sqlite3_value_bytes(pVal), aKey,
+                              ES_PLAN_MERGE_MAX, pn);
+  }
+  for(rc=sqlite3_vtab_in_first(pVal, &pId); rc==SQLITE_OK && pId;
+      rc=sqlite3_vtab_in_next(pVal, &pId)){
+    const char *z;
+    int nText, nId, k;
+    i64 iKey = 0, iVersion;
+    rc = esPlanStreamId(pTab, pId, &z, &nText, &nId);
+    if( rc!=SQLITE_OK ) return rc;
+    if( nId<0 ) continue;
+    rc = esStorageStreamLookup(pTab->p, z, nId, z+nId+1, nText-nId-1, &iKey,
+                               &iVersion);
+    if( rc!=SQLITE_OK ) return rc;
+    if( iKey==0 ) continue;
+    for(k=0; k<n && k<ES_PLAN_MERGE_MAX && aKey[k]!=iKey; k++){}
+    if( k<n ) continue;
+    if( n==ES_PLAN_MERGE_MAX ){ n++; break; }
+    aKey[n++] = iKey;
+  }
+  if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+  *pn = n;
+  return rc;
+}
+
+/*
+** Open arm k of the cursor: its statement, bound to the plan's values and
+** the arm's own (a stream key, an event type), stepped to its first row.
+*/
+static int openArm(EsCursor *pCur, PlanArgs *pArgs, int argc,
+                   sqlite3_value **argv, i64 iSnapshot, i64 iKey,
+                   sqlite3_value *pType, i64 nArmLimit, int *pbEmpty){
+  EsVtab *pTab = pArgs->pTab;
+  EsArm *pArm = &pCur->aArm[pCur->nArm];
+  sqlite3_stmt *pStmt;
+  int rc = esConnQuery(pTab->p, pArgs->idxNum, pArgs->eArm, pArgs->idxStr,
+                       buildSql, pArgs, &pArm->pQuery);
+  if( rc!=SQLITE_OK ){
+    pArm->pQuery = 0;
+    if( esSchemaIsMissingError(pTab->p, rc) ){
+      *pbEmpty = 1;
+      return SQLITE_OK;
+    }
+    return setVtabError(pTab, rc);
+  }
+  pCur->nArm++;
+  pArm->bEof = 0;
+  pStmt = pArm->pQuery->pStmt;
+#ifdef ES_TESTING
+  esTestingNoteQuery(pTab->p, pArm->pQuery->zSql);
+#endif
+  rc = esPlanBind(pTab, pStmt, pArgs->idxStr, pArgs->eArm, argc, argv,
+                  iSnapshot, pbEmpty);
+  if( rc==SQLITE_OK && pArgs->eArm==ES_ARM_STREAM ){
+    rc = sqlite3_bind_int64(pStmt, ES_PLAN_ARM_PARAM, iKey);
+  }else if( rc==SQLITE_OK && pArgs->eArm==ES_ARM_TYPE ){
+    rc = sqlite3_bind_value(pStmt, ES_PLAN_ARM_PARAM, pType);
+  }
+  if( rc==SQLITE_OK && pArgs->eArm!=ES_ARM_NONE ){
+    rc = sqlite3_bind_int64(pStmt, ES_PLAN_ARM_LIMIT_PARAM, nArmLimit);
+  }
+  if( rc!=SQLITE_OK || *pbEmpty ) return rc;
+  return stepArm(pTab, pArm);
 }
 
 static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
                        const char *idxStr, int argc, sqlite3_value **argv){
   EsCursor *pCur = (EsCursor*)cur;
   EsVtab *pTab = (EsVtab*)cur->pVtab;
-  i64 iSnapshot = 0;
-  int rc, bEmpty = 0, nIn = -1;
-  sqlite3_value *apIn[ES_PLAN_MERGE_MAX];
+  i64 iSnapshot = 0, nLimit, nOffset, aKey[ES_PLAN_MERGE_MAX];
+  sqlite3_value *apType[ES_PLAN_MERGE_MAX];
+  int rc, k, n = 1, nType = 0, bEmpty = 0, iSlot;
+  PlanArgs args;
 
-  releaseQuery(pCur);
+  releaseArms(pCur);
   pCur->bEof = 1;
   if( idxStr==0 ) idxStr = "";
   rc = esStorageGlobalPosition(pTab->p, &iSnapshot);
   if( rc!=SQLITE_OK ) return setVtabError(pTab, rc);
   if( iSnapshot==0 ) return SQLITE_OK;          /* empty, or no schema */
-  rc = esPlanInValues(idxStr, argc, argv, apIn, &nIn);
-  if( rc!=SQLITE_OK ) return rc;
-  if( nIn==0 ) return SQLITE_OK;                /* IN (NULL): no rows */
 
-  {
-    PlanArgs args;
-    args.pTab = pTab;
-    args.idxNum = idxNum;
-    args.idxStr = idxStr;
-    args.nIn = nIn;
-    rc = esConnQuery(pTab->p, idxNum, nIn, idxStr, buildSql, &args,
-                     &pCur->pQuery);
+  args.pTab = pTab;
+  args.idxNum = idxNum;
+  args.idxStr = idxStr;
+  args.eArm = esPlanArmKind(idxStr);
+  iSlot = esPlanArmSlot(idxStr, args.eArm);
+  if( iSlot>=argc ) args.eArm = ES_ARM_NONE;
+  if( args.eArm==ES_ARM_STREAM ){
+    rc = streamArms(pTab, idxStr, argv[iSlot], aKey, &n);
+  }else if( args.eArm==ES_ARM_TYPE ){
+    rc = esPlanInValues(pTab, ES_CODE_EVENT_TYPE, argv[iSlot], apType,
+                        ES_PLAN_MERGE_MAX, &n);
+    nType = n>ES_PLAN_MERGE_MAX ? ES_PLAN_MERGE_MAX : n;
   }
-  if( rc!=SQLITE_OK ){
-    rc = esSchemaIsMissingError(pTab->p, rc) ? SQLITE_OK : setVtabError(pTab, rc);
-  }else{
-#ifdef ES_TESTING
-    esTestingNoteQuery(pTab->p, pCur->pQuery->zSql);
-#endif
-    rc = esPlanBind(pTab, pCur->pQuery->pStmt, idxNum, idxStr, argc, argv,
-                    apIn, nIn, iSnapshot, &bEmpty);
-    if( rc!=SQLITE_OK || bEmpty ){
-      releaseQuery(pCur);
-    }else{
-      pCur->bEof = 0;
-      rc = eventNext(cur);
+  if( rc!=SQLITE_OK ) return rc;
+  if( n>ES_PLAN_MERGE_MAX ){
+    args.eArm = ES_ARM_NONE;       /* too many: one statement */
+    n = 1;
+  }
+
+  esPlanLimits(idxStr, argc, argv, &nLimit, &nOffset);
+  pCur->bDesc = (idxNum & ES_PLAN_DESC)!=0;
+  pCur->nLeft = args.eArm==ES_ARM_NONE ? -1 : nLimit;
+  for(k=0; k<n && rc==SQLITE_OK && !bEmpty; k++){
+    rc = openArm(pCur, &args, argc, argv, iSnapshot,
+                 args.eArm==ES_ARM_STREAM ? aKey[k] : 0,
+                 args.eArm==ES_ARM_TYPE ? apType[k] : 0,
+                 nLimit<0 ? -1 : nLimit + nOffset, &bEmpty);
+  }
+  esPlanInFree(apType, nType);
+  if( rc!=SQLITE_OK || bEmpty || pCur->nArm==0 ){
+    releaseArms(pCur);
+    return rc;
+  }
+  pickArm(pCur);
+  if( args.eArm!=ES_ARM_NONE ){
+    /* The arms read LIMIT + OFFSET rows each; skip OFFSET of the merge. */
+    for(; nOffset>0 && !pCur->bEof && rc==SQLITE_OK; nOffset--){
+      rc = advance(pCur);
     }
   }
-  if( nIn>0 ) esPlanInFree(apIn, nIn);
+  if( rc!=SQLITE_OK ){
+    pCur->bEof = 1;
+    releaseArms(pCur);
+  }
   return rc;
 }
 
@@ -305,7 +461,7 @@ static int resultPlain(EsCursor *pCur, sqlite3_context *ctx,
 static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
                        int iCol){
   EsCursor *pCur = (EsCursor*)cur;
-  sqlite3_stmt *pStmt = pCur->pQuery->pStmt;
+  sqlite3_stmt *pStmt = pCur->aArm[pCur->iCur].pQuery->pStmt;
   const EsColumn *pCol;
   assert( iCol>=0 && iCol<ES_VCOL_COUNT );
   pCol = &esColumns[iCol];
@@ -324,7 +480,7 @@ static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
 
 static int eventRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid){
   EsCursor *pCur = (EsCursor*)cur;
-  *pRowid = sqlite3_column_int64(pCur->pQuery->pStmt, ES_SCOL_GLOBAL_POSITION);
+  *pRowid = pCur->aArm[pCur->iCur].iPos;
   return SQLITE_OK;
 }
 

@@ -4,13 +4,29 @@
 ** between the two is written once, in es_internal.h; what each column
 ** allows is in columns.c.
 **
+** ORDER.  Every plan returns its rows in global order (within one stream
+** that is stream order), whether or not the query says ORDER BY; the one
+** exception API.md allows is an unordered plan driven by an occurred_at
+** range, which returns them in occurred_at order.  Two things make that
+** hold without a sort step and with flat memory:
+**   - each inner query names its driving index (INDEXED BY, NOT INDEXED),
+**     one whose order is global order for the terms it serves, so SQLite
+**     never sorts (driverIndex);
+**   - rows that come from several ranges of an index (the streams of one
+**     aggregate id, the values of an IN list) are read by one inner
+**     statement per range, an "arm", and the cursor merges the arms by
+**     global position (event_vtab.c).
+** An IN list on any other column is left to SQLite: taking it as '=' would
+** make SQLite call xFilter once per value, in list order.
+**
 ** Cost model.  Costs are in "rows visited", against an assumed store of
 ** ES_PLAN_ROWS events (the same order of size SQLite assumes for a table
 ** it has no statistics for), so that joins with ordinary tables plan
 ** sensibly:
 **     one event by event_id or global_position     1 row (UNIQUE)
 **     one stream                                   ES_PLAN_STREAM_ROWS
-**     an event_type, tenant or aggregate type      ROWS/20 .. ROWS/10
+**     an event_type, tenant or aggregate type      ROWS/20, times the
+**                                                  values of an IN list
 **     a range of positions or times                a quarter (one bound)
 **                                                  or a sixteenth (two)
 **     nothing                                      every row
@@ -64,10 +80,11 @@ static int storageColumnsOf(int iCol){
 typedef struct PlanShape PlanShape;
 struct PlanShape {
   int bStream;        /* one stream named (s=, or a= with t=) */
+  int bStreams;       /* streams named by a list (s IN) */
   int bUnique;        /* e= or g= : at most one row */
   int bAggregateId;   /* a= without t= */
   int nEqIndexed;     /* y=, n=, t= */
-  int nInValues;      /* values of y IN (...) when known, else 0 */
+  int nInValues;      /* an estimate of the values of y IN (...) */
   int nRange;         /* bounds on g, p, o, d */
   int nOther;         /* v, c, r, u */
 };
@@ -77,7 +94,7 @@ static double estimateRows(const PlanShape *pS){
   if( pS->bUnique ) return 1.0;
   if( pS->bStream ){
     r = ES_PLAN_STREAM_ROWS;
-  }else if( pS->bAggregateId ){
+  }else if( pS->bStreams || pS->bAggregateId ){
     r = ES_PLAN_STREAM_ROWS * 2;
   }else if( pS->nEqIndexed>0 ){
     r = ES_PLAN_ROWS / 20.0;
@@ -93,6 +110,59 @@ static double estimateRows(const PlanShape *pS){
   return r<1.0 ? 1.0 : r;
 }
 
+/* Note what a taken constraint says about the plan's shape. */
+static void addToShape(PlanShape *pS, char cCol, char cOp){
+  switch( cCol ){
+    case ES_CODE_STREAM_ID:
+      if( cOp=='i' ) pS->bStreams = 1; else pS->bStream = 1;
+      break;
+    case ES_CODE_AGGREGATE_ID:   pS->bAggregateId = 1; break;
+    case ES_CODE_AGGREGATE_TYPE: pS->nEqIndexed++; break;
+    case ES_CODE_EVENT_ID:       pS->bUnique = 1; break;
+    case ES_CODE_GLOBAL_POSITION:
+      if( cOp=='=' ) pS->bUnique = 1; else pS->nRange++;
+      break;
+    case ES_CODE_EVENT_TYPE:
+      if( cOp=='=' ) pS->nEqIndexed++; else pS->nInValues += 2;
+      break;
+    case ES_CODE_TENANT_ID:      pS->nEqIndexed++; break;
+    case ES_CODE_STREAM_POSITION:
+    case ES_CODE_OCCURRED_AT:
+    case ES_CODE_STORED_AT:
+      if( cOp=='=' ) pS->nOther++; else pS->nRange++;
+      break;
+    default: pS->nOther++; break;
+  }
+}
+
+/*
+** event_stream needs a stream: by stream_id (or its TVF argument, or a
+** list of them), or by aggregate_id and aggregate_type.  If the query
+** names one only with constraints that are not usable in this call (a
+** join's other order), SQLITE_CONSTRAINT makes SQLite try another; if it
+** names none at all, the error says how to.
+*/
+static int requireStream(EsVtab *pTab, sqlite3_index_info *pInfo){
+  int i, bId = 0, bAggId = 0, bAggType = 0;
+  for(i=0; i<pInfo->nConstraint; i++){
+    const struct sqlite3_index_constraint *pCons = &pInfo->aConstraint[i];
+    if( pCons->op!=SQLITE_INDEX_CONSTRAINT_EQ ) continue;
+    switch( columnCode(pTab, pCons->iColumn) ){
+      case ES_CODE_STREAM_ID:      bId = 1; break;
+      case ES_CODE_AGGREGATE_ID:   bAggId = 1; break;
+      case ES_CODE_AGGREGATE_TYPE: bAggType = 1; break;
+    }
+  }
+  if( bId || (bAggId && bAggType) ) return SQLITE_CONSTRAINT;
+  sqlite3_free(pTab->base.zErrMsg);
+  pTab->base.zErrMsg = sqlite3_mprintf("event_stream: name a stream:"
+      " event_stream('<aggregate_id>:<aggregate_type>'), WHERE stream_id ="
+      " '<aggregate_id>:<aggregate_type>', or WHERE aggregate_id = ? AND"
+      " aggregate_type = ?%s", bAggId ? " (aggregate_type is missing)"
+                             : bAggType ? " (aggregate_id is missing)" : "");
+  return SQLITE_ERROR;
+}
+
 /*
 ** xBestIndex.  Every usable constraint the table understands is taken
 ** (argvIndex, omit); timestamp constraints first, because SQLite honours
@@ -102,7 +172,6 @@ static double estimateRows(const PlanShape *pS){
 int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
   char zPlan[2*64+1];
   int nSlot = 0, i, pass;
-  int bHaveStreamArg = 0, bStreamArgUnusable = 0;
   int bHaveAggId = 0, bHaveAggType = 0, bAllTaken = 1;
   int iLimit = -1, iOffset = -1;
   PlanShape shape;
@@ -126,15 +195,8 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
         continue;
       }
       if( (pass==0)!=(cCol && columnKind(cCol)==ES_KIND_TIME) ) continue;
-      if( cCol==0 || cOp==0 || (cOp!='=' && !isRangeColumn(cCol)) ){
-        bAllTaken = 0;
-        continue;
-      }
-      if( cCol==ES_CODE_STREAM_ID && cOp=='=' ){
-        bHaveStreamArg = 1;
-        if( !pCons->usable ) bStreamArgUnusable = 1;
-      }
-      if( !pCons->usable ){
+      if( cCol==0 || cOp==0 || (cOp!='=' && !isRangeColumn(cCol))
+       || !pCons->usable || nSlot>=62 ){
         bAllTaken = 0;
         continue;
       }
@@ -148,56 +210,32 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
         bAllTaken = 0;
         continue;
       }
-      if( nSlot>=62 ){
-        bAllTaken = 0;
-        continue;
-      }
-      if( cCol==ES_CODE_EVENT_TYPE && cOp=='=' && sqlite3_vtab_in(pInfo, i, -1) ){
+      if( cOp=='=' && sqlite3_vtab_in(pInfo, i, -1) ){
+        /* An IN list: taken whole where the table can keep global order
+        ** (event types and stream ids, merged by arms), else left to
+        ** SQLite, which would otherwise iterate it value by value. */
+        if( cCol!=ES_CODE_EVENT_TYPE && cCol!=ES_CODE_STREAM_ID ){
+          bAllTaken = 0;
+          continue;
+        }
         sqlite3_vtab_in(pInfo, i, 1);
         cOp = 'i';
-        shape.nInValues += 2;
       }
       zPlan[2*nSlot] = cCol;
       zPlan[2*nSlot+1] = cOp;
       nSlot++;
       pInfo->aConstraintUsage[i].argvIndex = nSlot;
       pInfo->aConstraintUsage[i].omit = 1;
-      switch( cCol ){
-        case ES_CODE_STREAM_ID: shape.bStream = 1; break;
-        case ES_CODE_AGGREGATE_ID: bHaveAggId = 1; break;
-        case ES_CODE_AGGREGATE_TYPE: bHaveAggType = 1; shape.nEqIndexed++; break;
-        case ES_CODE_EVENT_ID: shape.bUnique = 1; break;
-        case ES_CODE_GLOBAL_POSITION: if( cOp=='=' ) shape.bUnique = 1; else shape.nRange++; break;
-        case ES_CODE_EVENT_TYPE: if( cOp=='=' ) shape.nEqIndexed++; break;
-        case ES_CODE_TENANT_ID: shape.nEqIndexed++; break;
-        case ES_CODE_STREAM_POSITION: case ES_CODE_OCCURRED_AT: case ES_CODE_STORED_AT:
-          if( cOp=='=' ) shape.nOther++; else shape.nRange++;
-          break;
-        default: shape.nOther++; break;
-      }
+      if( cCol==ES_CODE_AGGREGATE_ID ) bHaveAggId = 1;
+      if( cCol==ES_CODE_AGGREGATE_TYPE ) bHaveAggType = 1;
+      addToShape(&shape, cCol, cOp);
     }
   }
   if( bHaveAggId && bHaveAggType ) shape.bStream = 1;
-  if( bHaveAggId && !bHaveAggType ) shape.bAggregateId = 1;
+  if( shape.bStream ) shape.bAggregateId = 0;
 
-  /* event_stream needs a stream: by stream_id (or its TVF argument), or
-  ** by aggregate_id and aggregate_type. */
-  if( pTab->bStream && !shape.bStream ){
-    int bNamed = bHaveStreamArg;
-    for(i=0; i<pInfo->nConstraint && !bNamed; i++){
-      int c = columnCode(pTab, pInfo->aConstraint[i].iColumn);
-      if( (c==ES_CODE_AGGREGATE_ID || c==ES_CODE_AGGREGATE_TYPE)
-       && pInfo->aConstraint[i].op==SQLITE_INDEX_CONSTRAINT_EQ ){
-        bNamed = 1;
-      }
-    }
-    if( bNamed || bStreamArgUnusable ) return SQLITE_CONSTRAINT;
-    sqlite3_free(pTab->base.zErrMsg);
-    pTab->base.zErrMsg = sqlite3_mprintf("event_stream: name a stream:"
-        " event_stream('<aggregate_id>:<aggregate_type>'), WHERE stream_id ="
-        " '<aggregate_id>:<aggregate_type>', or WHERE aggregate_id = ? AND"
-        " aggregate_type = ?");
-    return SQLITE_ERROR;
+  if( pTab->bStream && !shape.bStream && !shape.bStreams ){
+    return requireStream(pTab, pInfo);
   }
 
   /* ORDER BY: rows always come out in global order, which within one
@@ -244,7 +282,8 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
   zPlan[2*nSlot] = 0;
 
   /* The storage columns the query reads (colUsed bit 63 means "63 and
-  ** beyond", none of which exist). */
+  ** beyond", none of which exist).  A merge of arms needs the position. */
+  idxNum |= (1<<ES_SCOL_GLOBAL_POSITION) << 1;
   for(i=0; i<ES_VCOL_COUNT; i++){
     if( colUsed & (((sqlite3_uint64)1)<<i) ){
       idxNum |= storageColumnsOf(i) << 1;
@@ -260,6 +299,102 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
   if( pInfo->idxStr==0 ) return SQLITE_NOMEM;
   pInfo->needToFreeIdxStr = 1;
   return SQLITE_OK;
+}
+
+/* ------------------------------------------------------ the inner query */
+
+/* The first slot with column cCol and operator cOp (0: any), or -1. */
+static int findSlot(const char *idxStr, char cCol, char cOp){
+  int i;
+  for(i=0; idxStr[2*i]; i++){
+    if( idxStr[2*i]==cCol && (cOp==0 || idxStr[2*i+1]==cOp) ) return i;
+  }
+  return -1;
+}
+
+/* True if the plan names exactly one stream (s=, or a= with t=). */
+static int namesOneStream(const char *idxStr){
+  return findSlot(idxStr, ES_CODE_STREAM_ID, '=')>=0
+      || (findSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')>=0
+          && findSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=')>=0);
+}
+
+static int hasUniqueTerm(const char *idxStr){
+  return findSlot(idxStr, ES_CODE_EVENT_ID, '=')>=0
+      || findSlot(idxStr, ES_CODE_GLOBAL_POSITION, '=')>=0;
+}
+
+/*
+** How the plan's rows are read: by one inner statement (ES_ARM_NONE), or
+** by one per stream (ES_ARM_STREAM: the streams of an aggregate id, or a
+** list of stream ids) or per event type of an IN list (ES_ARM_TYPE),
+** merged by global position.  xFilter falls back to ES_ARM_NONE when
+** there would be more than ES_PLAN_MERGE_MAX arms.
+*/
+int esPlanArmKind(const char *idxStr){
+  if( namesOneStream(idxStr) || hasUniqueTerm(idxStr) ) return ES_ARM_NONE;
+  if( findSlot(idxStr, ES_CODE_STREAM_ID, 'i')>=0
+   || findSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')>=0 ){
+    return ES_ARM_STREAM;
+  }
+  if( findSlot(idxStr, ES_CODE_EVENT_TYPE, 'i')>=0 ) return ES_ARM_TYPE;
+  return ES_ARM_NONE;
+}
+
+/* The slot whose values the arms take (see esPlanArmKind), or -1. */
+int esPlanArmSlot(const char *idxStr, int eArm){
+  int i;
+  switch( eArm ){
+    case ES_ARM_STREAM:
+      i = findSlot(idxStr, ES_CODE_STREAM_ID, 'i');
+      return i>=0 ? i : findSlot(idxStr, ES_CODE_AGGREGATE_ID, '=');
+    case ES_ARM_TYPE:
+      return findSlot(idxStr, ES_CODE_EVENT_TYPE, 'i');
+  }
+  return -1;
+}
+
+/*
+** The index that drives the plan's query, as the clause that follows the
+** table's name, and whether the rows come in stream order.  Each choice
+** reads its rows in global order (an equality on an index whose entries
+** end in the rowid, the stream index within a stream, the rowid), so the
+** query never sorts; only occurred_at's index reads in time order, which
+** an ordered plan then sorts (the one sort a plan can have: the rows of
+** an occurred_at range, in global order).
+*/
+static const char *driverIndex(const char *idxStr, int eArm, int *pbStream,
+                               int *pbUnique){
+  *pbStream = *pbUnique = 0;
+  if( findSlot(idxStr, ES_CODE_EVENT_ID, '=')>=0 ){
+    *pbUnique = 1;
+    return " INDEXED BY es_events_event_id";
+  }
+  if( findSlot(idxStr, ES_CODE_GLOBAL_POSITION, '=')>=0 ){
+    *pbUnique = 1;
+    return " NOT INDEXED";
+  }
+  if( namesOneStream(idxStr) || eArm==ES_ARM_STREAM ){
+    *pbStream = 1;
+    return " INDEXED BY es_events_stream";
+  }
+  if( findSlot(idxStr, ES_CODE_EVENT_TYPE, '=')>=0 || eArm==ES_ARM_TYPE ){
+    return " INDEXED BY es_events_event_type";
+  }
+  if( findSlot(idxStr, ES_CODE_TENANT_ID, '=')>=0 ){
+    return " INDEXED BY es_events_tenant";
+  }
+  if( findSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=')>=0 ){
+    return " INDEXED BY es_events_aggregate_type";
+  }
+  if( findSlot(idxStr, ES_CODE_GLOBAL_POSITION, 0)>=0
+   || findSlot(idxStr, ES_CODE_STORED_AT, 0)>=0 ){
+    return " NOT INDEXED";
+  }
+  if( findSlot(idxStr, ES_CODE_OCCURRED_AT, 0)>=0 ){
+    return " INDEXED BY es_events_occurred_at";
+  }
+  return " NOT INDEXED";
 }
 
 static const char *sqlOperator(char cOp){
@@ -279,88 +414,82 @@ static const char *storageColumnOf(char cCol){
   return esColumnsStorage[pCol->iScol];
 }
 
-/* The first slot of a plan whose column is cCol and operator '=', or -1. */
-static int findEq(const char *idxStr, char cCol){
-  int i;
-  for(i=0; idxStr[2*i]; i++){
-    if( idxStr[2*i]==cCol && idxStr[2*i+1]=='=' ) return i;
+/* The term of slot i (parameter ?iParam), or of the arm (?ES_PLAN_ARM). */
+static void appendTerm(sqlite3_str *pStr, const char *idxStr, int i,
+                       int iArmSlot){
+  char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
+  int iParam = 2*i+2;
+  if( i==iArmSlot ){
+    sqlite3_str_appendf(pStr, " AND %s=?%d", cCol==ES_CODE_EVENT_TYPE ?
+                        "event_type" : "stream_key", ES_PLAN_ARM_PARAM);
+    return;
   }
-  return -1;
-}
-
-/*
-** True if occurred_at's index should serve the plan (see es_internal.h):
-** an occurred_at range and no other filter that an index serves, a range
-** of positions aside.
-*/
-static int occurredDriver(const char *idxStr){
-  int i, bOther = 0, bOccurred = 0;
-  for(i=0; idxStr[2*i]; i++){
-    char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
-    const EsColumn *pCol = esColumnsByCode(cCol);
-    if( cCol==ES_CODE_OCCURRED_AT ){
-      bOccurred = 1;
-    }else if( pCol && pCol->bIndexed && cCol!=ES_CODE_STREAM_POSITION
-           && (cCol!=ES_CODE_GLOBAL_POSITION || cOp=='=') ){
-      bOther = 1;
+  switch( cCol ){
+    case ES_CODE_STREAM_ID:
+      if( cOp=='i' ){
+        sqlite3_str_appendf(pStr, " AND aggregate_id||':'||aggregate_type IN"
+            " (SELECT value FROM json_each(?%d))", iParam);
+      }else{
+        sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
+            " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
+            iParam, iParam+1);
+      }
+      break;
+    case ES_CODE_AGGREGATE_ID: {
+      int iType = findSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=');
+      if( iType>=0 ){
+        sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
+            " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
+            iParam, 2*iType+2);
+      }else{
+        sqlite3_str_appendf(pStr, " AND stream_key IN (SELECT stream_key"
+            " FROM main.es_streams WHERE aggregate_id=?%d)", iParam);
+      }
+      break;
     }
+    case ES_CODE_AGGREGATE_TYPE:
+      if( findSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')<0 ){
+        sqlite3_str_appendf(pStr, " AND aggregate_type=?%d", iParam);
+      }
+      break;                /* else in the aggregate id's stream term */
+    case ES_CODE_LIMIT:
+    case ES_CODE_OFFSET:
+      break;
+    case ES_CODE_STORED_AT:
+      /* A stored_at bound, turned into a global_position range by
+      ** esPlanBind: [?(2i+2), ?(2i+3)). */
+      sqlite3_str_appendf(pStr, " AND global_position>=?%d"
+                          " AND global_position<?%d", iParam, iParam+1);
+      break;
+    default:
+      if( cOp=='i' ){
+        sqlite3_str_appendf(pStr, " AND %s IN (SELECT value FROM"
+            " json_each(?%d))", storageColumnOf(cCol), iParam);
+      }else{
+        sqlite3_str_appendf(pStr, " AND %s%s?%d", storageColumnOf(cCol),
+                            sqlOperator(cOp), iParam);
+      }
+      break;
   }
-  return bOccurred && !bOther;
-}
-
-static const char *indexedBy(const char *idxStr){
-  return occurredDriver(idxStr) ? " INDEXED BY es_events_occurred_at" : "";
 }
 
 /*
-** The ORDER BY of a plan's query.  In one stream, stream order is global
-** order: saying stream_position lets SQLite walk the stream index without
-** sorting.  A plan that need not be ordered
-** (no ORDER BY consumed) and is driven by occurred_at returns rows in
-** occurred_at order, with no sort at all.
+** The SQL of a plan, read as eArm says (esPlanArmKind).  Parameters: ?1
+** is the snapshot bound (the highest global position when the cursor
+** started: rows appended while it is open are not seen, so a scan that
+** appends cannot run forever); argv slot i (0-based) is parameter
+** ?(2*i+2), and for a stream id also ?(2*i+3), the id's two parts.  An
+** arm's stream key or event type is ?ES_PLAN_ARM_PARAM, and LIMIT in an
+** arm ?ES_PLAN_ARM_LIMIT_PARAM: the cursor applies LIMIT and OFFSET to
+** the merged rows, so each arm reads at most LIMIT + OFFSET of them.
 */
-static const char *orderBy(int idxNum, const char *idxStr, int bStream){
+int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, int eArm,
+                   char **pzSql){
+  sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
+  int i, bStream, bUnique, iArmSlot = esPlanArmSlot(idxStr, eArm);
   int bDesc = (idxNum & ES_PLAN_DESC)!=0;
-  if( bStream ){
-    return bDesc ? " ORDER BY stream_position DESC" : " ORDER BY stream_position";
-  }
-  if( occurredDriver(idxStr) && (idxNum & ES_PLAN_ORDERED)==0 ){
-    return " ORDER BY occurred_at, global_position";
-  }
-  if( (idxNum & ES_PLAN_ORDERED)==0 && findEq(idxStr, ES_CODE_AGGREGATE_ID)>=0 ) return "";
-  {
-    int i;
-    for(i=0; idxStr[2*i]; i++){
-      if( idxStr[2*i+1]=='i' && (idxNum & ES_PLAN_ORDERED)==0 ) return "";
-    }
-  }
-  return bDesc ? " ORDER BY global_position DESC" : " ORDER BY global_position";
-}
+  const char *zIndex = driverIndex(idxStr, eArm, &bStream, &bUnique);
 
-/* The slot of the plan's first IN list, or -1.  Only that one is merged;
-** any further IN list is a json_each() term. */
-static int firstInList(const char *idxStr){
-  int i;
-  for(i=0; idxStr[2*i]; i++){
-    if( idxStr[2*i+1]=='i' ) return i;
-  }
-  return -1;
-}
-
-static int isMergePlan(int idxNum, const char *idxStr, int nIn){
-  return firstInList(idxStr)>=0 && (idxNum & ES_PLAN_ORDERED)
-      && nIn>=1 && nIn<=ES_PLAN_MERGE_MAX;
-}
-
-/*
-** Append one SELECT of a plan's query: the columns, the table and every
-** term.  iArm<0: an IN list is one json_each() term; iArm>=0: this SELECT
-** takes the IN list's value number iArm (parameter ?ES_PLAN_IN_PARAM+iArm),
-** one arm of a merge (see esPlanBuildSql).
-*/
-static void appendSelect(sqlite3_str *pStr, int idxNum, const char *idxStr,
-                         int iArm, int *pbStream){
-  int i, iAggId, iAggType;
   sqlite3_str_appendall(pStr, "SELECT ");
   for(i=0; i<ES_SCOL_COUNT; i++){
     int bUsed = (idxNum>>1) & (1<<i);
@@ -368,154 +497,132 @@ static void appendSelect(sqlite3_str *pStr, int idxNum, const char *idxStr,
                         bUsed ? esColumnsStorage[i] : "NULL");
   }
   sqlite3_str_appendf(pStr, " FROM main.es_events%s WHERE global_position<=?1",
-                      indexedBy(idxStr));
+                      zIndex);
+  for(i=0; idxStr[2*i]; i++) appendTerm(pStr, idxStr, i, iArmSlot);
 
-  iAggId = findEq(idxStr, ES_CODE_AGGREGATE_ID);
-  iAggType = findEq(idxStr, ES_CODE_AGGREGATE_TYPE);
-  if( iAggId>=0 && iAggType>=0 ){
-    sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
-        " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
-        2*iAggId+2, 2*iAggType+2);
-    *pbStream = 1;
-  }else if( iAggId>=0 ){
-    sqlite3_str_appendf(pStr, " AND stream_key IN (SELECT stream_key FROM"
-        " main.es_streams WHERE aggregate_id=?%d)", 2*iAggId+2);
-  }
-  for(i=0; idxStr[2*i]; i++){
-    char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
-    int iParam = 2*i+2;
-    if( (cCol==ES_CODE_AGGREGATE_ID && i==iAggId) || (cCol==ES_CODE_AGGREGATE_TYPE && i==iAggType && iAggId>=0) ){
-      continue;   /* already in the stream_key subquery above */
-    }
-    switch( cCol ){
-      case ES_CODE_STREAM_ID:
-        sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
-            " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
-            iParam, iParam+1);
-        *pbStream = 1;
-        break;
-      case ES_CODE_LIMIT: case ES_CODE_OFFSET:
-        break;
-      case ES_CODE_STORED_AT:
-        /* A stored_at bound, turned into a global_position range by
-        ** esPlanBind: [?(2i+2), ?(2i+3)). */
-        sqlite3_str_appendf(pStr, " AND global_position>=?%d"
-                            " AND global_position<?%d", iParam, iParam+1);
-        break;
-      default:
-        if( cOp=='i' && iArm>=0 && i==firstInList(idxStr) ){
-          sqlite3_str_appendf(pStr, " AND %s=?%d", storageColumnOf(cCol),
-                              ES_PLAN_IN_PARAM + iArm);
-        }else if( cOp=='i' ){
-          sqlite3_str_appendf(pStr, " AND %s IN (SELECT value FROM"
-              " json_each(?%d))", storageColumnOf(cCol), iParam);
-        }else{
-          sqlite3_str_appendf(pStr, " AND %s%s?%d", storageColumnOf(cCol),
-                              sqlOperator(cOp), iParam);
-        }
-        break;
-    }
-  }
-}
-
-/*
-** The SQL of a plan.  Parameters: ?1 is the snapshot bound (the highest
-** global position when the cursor started: rows appended while it is open
-** are not seen, so a scan that appends cannot run forever); argv slot i
-** (0-based) is parameter ?(2*i+2), and for a stream id also ?(2*i+3),
-** the id's two parts.
-**
-** An ordered plan with an IN list of nIn (1..ES_PLAN_MERGE_MAX) distinct
-** values becomes a UNION ALL of one SELECT per value, each in index order,
-** which SQLite merges without a sort: the rows stream in global order.
-** Longer lists are one SELECT with event_type IN (json_each(...)).
-*/
-int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, int nIn,
-                   char **pzSql){
-  sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
-  int i, bStream = 0;
-  int bMerge = isMergePlan(idxNum, idxStr, nIn);
-
-  if( bMerge ){
-    idxNum |= (1<<ES_SCOL_GLOBAL_POSITION) << 1;   /* ORDER BY 1 needs it */
-    for(i=0; i<nIn; i++){
-      if( i ) sqlite3_str_appendall(pStr, " UNION ALL ");
-      appendSelect(pStr, idxNum, idxStr, i, &bStream);
-    }
-    sqlite3_str_appendall(pStr, (idxNum & ES_PLAN_DESC) ? " ORDER BY 1 DESC"
-                                                         : " ORDER BY 1");
+  if( bUnique ){
+    /* at most one row */
+  }else if( bStream ){
+    sqlite3_str_appendall(pStr, bDesc ? " ORDER BY stream_position DESC"
+                                      : " ORDER BY stream_position");
+  }else if( strstr(zIndex, "occurred_at") && (idxNum & ES_PLAN_ORDERED)==0 ){
+    sqlite3_str_appendall(pStr, " ORDER BY occurred_at, global_position");
   }else{
-    appendSelect(pStr, idxNum, idxStr, -1, &bStream);
-    sqlite3_str_appendall(pStr, orderBy(idxNum, idxStr, bStream));
+    sqlite3_str_appendall(pStr, bDesc ? " ORDER BY global_position DESC"
+                                      : " ORDER BY global_position");
   }
-  for(i=0; idxStr[2*i]; i++){
-    if( idxStr[2*i]==ES_CODE_LIMIT ) sqlite3_str_appendf(pStr, " LIMIT ?%d", 2*i+2);
-  }
-  for(i=0; idxStr[2*i]; i++){
-    if( idxStr[2*i]==ES_CODE_OFFSET ) sqlite3_str_appendf(pStr, " OFFSET ?%d", 2*i+2);
+  if( eArm!=ES_ARM_NONE ){
+    if( findSlot(idxStr, ES_CODE_LIMIT, 0)>=0 ){
+      sqlite3_str_appendf(pStr, " LIMIT ?%d", ES_PLAN_ARM_LIMIT_PARAM);
+    }
+  }else{
+    i = findSlot(idxStr, ES_CODE_LIMIT, 0);
+    if( i>=0 ) sqlite3_str_appendf(pStr, " LIMIT ?%d", 2*i+2);
+    i = findSlot(idxStr, ES_CODE_OFFSET, 0);
+    if( i>=0 ) sqlite3_str_appendf(pStr, " OFFSET ?%d", 2*i+2);
   }
   *pzSql = sqlite3_str_finish(pStr);
   return *pzSql ? SQLITE_OK : SQLITE_NOMEM;
 }
 
+/* ----------------------------------------------------- binding the plan */
+
+static int planError(EsVtab *pTab, const char *zFmt, ...){
+  va_list ap;
+  sqlite3_free(pTab->base.zErrMsg);
+  va_start(ap, zFmt);
+  pTab->base.zErrMsg = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  return pTab->base.zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/* A text filter value must be valid UTF-8 (API.md). */
+static int checkText(EsVtab *pTab, char cCol, sqlite3_value *pVal){
+  const char *z;
+  int n;
+  EsQuote q;
+  if( sqlite3_value_type(pVal)!=SQLITE_TEXT ) return SQLITE_OK;
+  z = (const char*)sqlite3_value_text(pVal);
+  n = sqlite3_value_bytes(pVal);
+  if( z==0 ) return SQLITE_NOMEM;
+  if( esUtf8Check(z, n)==0 ) return SQLITE_OK;
+  return planError(pTab, "%s: %s value '%s' is not valid UTF-8", pTab->zName,
+                   esColumnsByCode(cCol)->zName, esUtf8Quote(&q, z, n));
+}
+
 /*
-** The distinct non-NULL values of the plan's IN list, compared as text
-** (the column is text).  Up to ES_PLAN_MERGE_MAX copies are stored in
-** apVal (free them with esPlanInFree); *pn is their count, or
-** ES_PLAN_MERGE_MAX+1 for a longer list.  A plan without an IN list gives
-** *pn = -1.
+** A stream id filter value: *pnId is the length of its aggregate_id, or
+** -1 if the value can match nothing (NULL, a blob).  Text that cannot
+** name a stream is an error, as in every function (API.md).
 */
-int esPlanInValues(const char *idxStr, int argc, sqlite3_value **argv,
-                   sqlite3_value **apVal, int *pn){
-  int i, rc = SQLITE_OK, n = 0;
+int esPlanStreamId(EsVtab *pTab, sqlite3_value *pVal, const char **pz,
+                   int *pn, int *pnId){
+  const char *zProblem;
+  EsQuote q;
+  int eType = sqlite3_value_type(pVal);
+  *pnId = -1;
+  if( eType==SQLITE_NULL || eType==SQLITE_BLOB ) return SQLITE_OK;
+  *pz = (const char*)sqlite3_value_text(pVal);
+  *pn = sqlite3_value_bytes(pVal);
+  if( *pz==0 ) return SQLITE_NOMEM;
+  zProblem = esArgsStreamIdProblem(*pz, *pn, pnId);
+  if( zProblem==0 ) return SQLITE_OK;
+  *pnId = -1;
+  return planError(pTab, "%s: stream_id '%s' %s", pTab->zName,
+                   esUtf8Quote(&q, *pz, *pn), zProblem);
+}
+
+/*
+** The distinct non-NULL values of an IN list (pList, from argv), compared
+** as text (the columns are text).  Up to nMax copies are stored in apVal
+** (free them with esPlanInFree); *pn is their count, or nMax+1 for a
+** longer list.
+*/
+int esPlanInValues(EsVtab *pTab, char cCol, sqlite3_value *pList,
+                   sqlite3_value **apVal, int nMax, int *pn){
+  int rc, n = 0;
   sqlite3_value *pVal = 0;
-  *pn = -1;
-  for(i=0; idxStr[2*i] && i<argc; i++){
-    if( idxStr[2*i+1]=='i' ) break;
-  }
-  if( idxStr[2*i]==0 || i>=argc ) return SQLITE_OK;
-  for(rc=sqlite3_vtab_in_first(argv[i], &pVal); rc==SQLITE_OK && pVal;
-      rc=sqlite3_vtab_in_next(argv[i], &pVal)){
+  *pn = 0;
+  for(rc=sqlite3_vtab_in_first(pList, &pVal); rc==SQLITE_OK && pVal;
+      rc=sqlite3_vtab_in_next(pList, &pVal)){
     const char *z;
     int k, bDup = 0;
     if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
+    rc = checkText(pTab, cCol, pVal);
+    if( rc!=SQLITE_OK ) break;
     z = (const char*)sqlite3_value_text(pVal);
-    if( z==0 ) return SQLITE_NOMEM;
-    for(k=0; k<n && k<ES_PLAN_MERGE_MAX; k++){
+    if( z==0 ){ rc = SQLITE_NOMEM; break; }
+    for(k=0; k<n; k++){
       if( strcmp((const char*)sqlite3_value_text(apVal[k]), z)==0 ){
         bDup = 1;
         break;
       }
     }
     if( bDup ) continue;
-    if( n<ES_PLAN_MERGE_MAX ){
-      /* The iterator reuses its value object: keep a copy. */
-      apVal[n] = sqlite3_value_dup(pVal);
-      if( apVal[n]==0 ){
-        rc = SQLITE_NOMEM;
-        break;
-      }
-    }
-    if( ++n>ES_PLAN_MERGE_MAX ) break;
+    if( n==nMax ){ n++; break; }
+    /* The iterator reuses its value object: keep a copy. */
+    apVal[n] = sqlite3_value_dup(pVal);
+    if( apVal[n]==0 ){ rc = SQLITE_NOMEM; break; }
+    n++;
   }
   if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-  *pn = n;
   if( rc!=SQLITE_OK ){
-    esPlanInFree(apVal, n);
-    *pn = -1;
+    esPlanInFree(apVal, n>nMax ? nMax : n);
+    return rc;
   }
-  return rc;
+  *pn = n;
+  return SQLITE_OK;
 }
 
 void esPlanInFree(sqlite3_value **apVal, int n){
   int i;
-  for(i=0; i<n && i<ES_PLAN_MERGE_MAX; i++) sqlite3_value_free(apVal[i]);
+  for(i=0; i<n; i++) sqlite3_value_free(apVal[i]);
 }
 
 /* The values of an IN list, as a JSON array of strings for json_each(). */
-static int bindInList(sqlite3_stmt *pStmt, int iParam, sqlite3_value *pList,
-                      sqlite3 *db){
-  sqlite3_str *pStr = sqlite3_str_new(db);
+static int bindInList(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
+                      char cCol, sqlite3_value *pList){
+  sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
   sqlite3_value *pVal = 0;
   int rc, bFirst = 1;
   char *z;
@@ -523,14 +630,22 @@ static int bindInList(sqlite3_stmt *pStmt, int iParam, sqlite3_value *pList,
   for(rc=sqlite3_vtab_in_first(pList, &pVal); rc==SQLITE_OK && pVal;
       rc=sqlite3_vtab_in_next(pList, &pVal)){
     const unsigned char *zVal;
-    int n;
     if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;  /* never equal */
+    if( cCol==ES_CODE_STREAM_ID ){
+      const char *zId;
+      int nId, nIdPart;
+      rc = esPlanStreamId(pTab, pVal, &zId, &nId, &nIdPart);
+      if( rc!=SQLITE_OK ) break;
+      if( nIdPart<0 ) continue;
+    }else{
+      rc = checkText(pTab, cCol, pVal);
+      if( rc!=SQLITE_OK ) break;
+    }
     zVal = sqlite3_value_text(pVal);
-    n = sqlite3_value_bytes(pVal);
     if( zVal==0 ){ rc = SQLITE_NOMEM; break; }
     if( !bFirst ) sqlite3_str_appendchar(pStr, 1, ',');
     bFirst = 0;
-    esJsonAppendString(pStr, (const char*)zVal, n);
+    esJsonAppendString(pStr, (const char*)zVal, sqlite3_value_bytes(pVal));
   }
   sqlite3_str_appendchar(pStr, 1, ']');
   z = sqlite3_str_finish(pStr);
@@ -543,13 +658,13 @@ static int bindInList(sqlite3_stmt *pStmt, int iParam, sqlite3_value *pList,
   return sqlite3_bind_text(pStmt, iParam, z, -1, sqlite3_free);
 }
 
-static int bindError(EsVtab *pTab, const char *zColumn, sqlite3_value *pVal){
-  sqlite3_free(pTab->base.zErrMsg);
-  pTab->base.zErrMsg = sqlite3_mprintf("%s: %s: '%.64s' is not a timestamp"
-      " (use ISO-8601 such as '2026-11-26T10:00:00Z' or"
-      " '2026-11-26 12:00:00+02:00', or Unix seconds)", pTab->zName, zColumn,
-      sqlite3_value_text(pVal));
-  return SQLITE_ERROR;
+static int timestampError(EsVtab *pTab, char cCol, sqlite3_value *pVal){
+  EsQuote q;
+  const char *z = (const char*)sqlite3_value_text(pVal);
+  return planError(pTab, "%s: %s: '%s' is not a timestamp (use ISO-8601"
+      " such as '2026-11-26T10:00:00Z' or '2026-11-26 12:00:00+02:00', or"
+      " Unix seconds)", pTab->zName, esColumnsByCode(cCol)->zName,
+      esUtf8Quote(&q, z, sqlite3_value_bytes(pVal)));
 }
 
 /*
@@ -574,85 +689,122 @@ static int bindStoredAtRange(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
 }
 
 /*
-** Bind argv to the statement of a plan.  A value that can match no row
-** (a NULL, a malformed UUID, a stream id without ':') binds NULL, which
-** then matches nothing, as the same comparison would in plain SQL.  A
-** value that is not a timestamp, compared with a timestamp column, is an
-** error.
+** In event_stream, aggregate_id and aggregate_type name the stream: a
+** value that cannot is an error, as in es_version (API.md).  In event_all
+** they are plain filters.
 */
-int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, int idxNum,
-               const char *idxStr, int argc, sqlite3_value **argv,
-               sqlite3_value **apIn, int nIn, i64 iSnapshot, int *pbEmpty){
-  int i, rc = SQLITE_OK;
-  int bMerge = isMergePlan(idxNum, idxStr, nIn);
-  int iMerged = bMerge ? firstInList(idxStr) : -1;
-  *pbEmpty = nIn==0;
-  sqlite3_bind_int64(pStmt, 1, iSnapshot);
-  if( bMerge ){
-    for(i=0; i<nIn && rc==SQLITE_OK; i++){
-      rc = sqlite3_bind_value(pStmt, ES_PLAN_IN_PARAM + i, apIn[i]);
+static int checkStreamPart(EsVtab *pTab, char cCol, sqlite3_value *pVal){
+  const char *z, *zProblem = 0;
+  int n;
+  EsQuote q;
+  if( !pTab->bStream || sqlite3_value_type(pVal)!=SQLITE_TEXT ) return SQLITE_OK;
+  if( cCol!=ES_CODE_AGGREGATE_ID && cCol!=ES_CODE_AGGREGATE_TYPE ){
+    return SQLITE_OK;
+  }
+  z = (const char*)sqlite3_value_text(pVal);
+  n = sqlite3_value_bytes(pVal);
+  if( z==0 ) return SQLITE_NOMEM;
+  if( cCol==ES_CODE_AGGREGATE_ID ){
+    zProblem = esArgsAggregateIdProblem(z, n);
+  }else if( esArgsTypeName(z, n) ){
+    zProblem = "is not a valid type name (" ES_TYPE_NAME_RULE ")";
+  }
+  if( zProblem==0 ) return SQLITE_OK;
+  return planError(pTab, "%s: %s '%s' %s", pTab->zName,
+                   esColumnsByCode(cCol)->zName, esUtf8Quote(&q, z, n),
+                   zProblem);
+}
+
+/* Bind slot i of the plan.  *pbEmpty: its value can match no row. */
+static int bindSlot(EsVtab *pTab, sqlite3_stmt *pStmt, const char *idxStr,
+                    int i, sqlite3_value *pVal, i64 iSnapshot, int *pbEmpty){
+  char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
+  int iParam = 2*i+2, rc = SQLITE_OK;
+  if( cOp=='i' ) return bindInList(pTab, pStmt, iParam, cCol, pVal);
+  switch( columnKind(cCol) ){
+    case ES_KIND_STREAM: {
+      const char *z = 0;
+      int n = 0, nId;
+      rc = esPlanStreamId(pTab, pVal, &z, &n, &nId);
+      if( rc==SQLITE_OK && nId<0 ) *pbEmpty = 1;
+      if( rc==SQLITE_OK && nId>=0 ){
+        rc = sqlite3_bind_text(pStmt, iParam, z, nId, SQLITE_TRANSIENT);
+        if( rc==SQLITE_OK ){
+          rc = sqlite3_bind_text(pStmt, iParam+1, z+nId+1, n-nId-1,
+                                 SQLITE_TRANSIENT);
+        }
+      }
+      return rc;
+    }
+    case ES_KIND_UUID: {
+      u8 a[16];
+      if( esUuidFromValue(pVal, a)!=0 ){
+        *pbEmpty = 1;   /* NULL or not a UUID: equal to no stored id */
+        return SQLITE_OK;
+      }
+      return sqlite3_bind_blob(pStmt, iParam, a, 16, SQLITE_TRANSIENT);
+    }
+    case ES_KIND_TIME: {
+      i64 t;
+      switch( esTimestampFromValue(pVal, &t) ){
+        case 0:
+          if( cCol==ES_CODE_OCCURRED_AT ){
+            return sqlite3_bind_int64(pStmt, iParam, t);
+          }
+          return bindStoredAtRange(pTab, pStmt, iParam, cOp, t, iSnapshot);
+        case 2:
+          *pbEmpty = 1;
+          return SQLITE_OK;
+      }
+      return timestampError(pTab, cCol, pVal);
     }
   }
+  if( cCol!=ES_CODE_LIMIT && cCol!=ES_CODE_OFFSET ){
+    if( sqlite3_value_type(pVal)==SQLITE_NULL ) *pbEmpty = 1;
+    rc = checkText(pTab, cCol, pVal);
+    if( rc==SQLITE_OK ) rc = checkStreamPart(pTab, cCol, pVal);
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_bind_value(pStmt, iParam, pVal);
+  return rc;
+}
+
+/*
+** Bind argv to the statement of a plan read as eArm says.  A value that
+** can match no row (a NULL, a malformed UUID) sets *pbEmpty, as the same
+** comparison would match nothing in plain SQL.  A value that cannot be
+** compared (text that is not a timestamp, a stream id that cannot name a
+** stream, invalid UTF-8) is an error.  The arm's own slot is bound per arm
+** by the cursor.
+*/
+int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, const char *idxStr,
+               int eArm, int argc, sqlite3_value **argv, i64 iSnapshot,
+               int *pbEmpty){
+  int i, rc, iArmSlot = esPlanArmSlot(idxStr, eArm);
+  *pbEmpty = 0;
+  rc = sqlite3_bind_int64(pStmt, 1, iSnapshot);
   for(i=0; idxStr[2*i] && i<argc && rc==SQLITE_OK; i++){
-    char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
-    int iParam = 2*i+2;
-    sqlite3_value *pVal = argv[i];
-    switch( cCol ){
-      case ES_CODE_STREAM_ID: {
-        const char *z = (const char*)sqlite3_value_text(pVal);
-        int n = sqlite3_value_bytes(pVal), nId = 0;
-        if( sqlite3_value_type(pVal)!=SQLITE_NULL && z
-         && esArgsSplitStreamId(z, n, &nId)==0 ){
-          rc = sqlite3_bind_text(pStmt, iParam, z, nId, SQLITE_TRANSIENT);
-          if( rc==SQLITE_OK ){
-            rc = sqlite3_bind_text(pStmt, iParam+1, z+nId+1, n-nId-1,
-                                   SQLITE_TRANSIENT);
-          }
-        }else{
-          *pbEmpty = 1;
-        }
-        break;
-      }
-      case ES_CODE_EVENT_ID: case ES_CODE_CORRELATION_ID: case ES_CODE_CAUSATION_ID: {
-        u8 a[16];
-        if( esUuidFromValue(pVal, a)==0 ){
-          rc = sqlite3_bind_blob(pStmt, iParam, a, 16, SQLITE_TRANSIENT);
-        }else{
-          *pbEmpty = 1;
-        }
-        break;
-      }
-      case ES_CODE_OCCURRED_AT: case ES_CODE_STORED_AT: {
-        i64 t;
-        switch( esTimestampFromValue(pVal, &t) ){
-          case 0:
-            if( cCol==ES_CODE_OCCURRED_AT ){
-              rc = sqlite3_bind_int64(pStmt, iParam, t);
-            }else{
-              rc = bindStoredAtRange(pTab, pStmt, iParam, cOp, t, iSnapshot);
-            }
-            break;
-          case 2: *pbEmpty = 1; break;
-          default:
-            return bindError(pTab, cCol==ES_CODE_OCCURRED_AT ? "occurred_at" : "stored_at",
-                             pVal);
-        }
-        break;
-      }
-      case ES_CODE_EVENT_TYPE:
-        if( cOp=='i' ){
-          if( i!=iMerged ) rc = bindInList(pStmt, iParam, pVal, pTab->p->db);
-        }else{
-          rc = sqlite3_bind_value(pStmt, iParam, pVal);
-        }
-        break;
-      default:
-        if( sqlite3_value_type(pVal)==SQLITE_NULL && cCol!=ES_CODE_LIMIT && cCol!=ES_CODE_OFFSET ){
-          *pbEmpty = 1;
-        }
-        rc = sqlite3_bind_value(pStmt, iParam, pVal);
-        break;
-    }
+    if( i==iArmSlot ) continue;
+    rc = bindSlot(pTab, pStmt, idxStr, i, argv[i], iSnapshot, pbEmpty);
   }
   return rc;
+}
+
+/*
+** The LIMIT and OFFSET the plan consumed: *pnLimit -1 for none (or a
+** negative LIMIT), *pnOffset 0 for none.
+*/
+void esPlanLimits(const char *idxStr, int argc, sqlite3_value **argv,
+                  i64 *pnLimit, i64 *pnOffset){
+  int i = findSlot(idxStr, ES_CODE_LIMIT, 0);
+  *pnLimit = -1;
+  *pnOffset = 0;
+  if( i>=0 && i<argc ){
+    *pnLimit = sqlite3_value_int64(argv[i]);
+    if( *pnLimit<0 ) *pnLimit = -1;
+  }
+  i = findSlot(idxStr, ES_CODE_OFFSET, 0);
+  if( i>=0 && i<argc ){
+    *pnOffset = sqlite3_value_int64(argv[i]);
+    if( *pnOffset<0 ) *pnOffset = 0;
+  }
 }
