@@ -54,12 +54,22 @@ static int appendError(EsAppend *pA, int rc, const char *zFmt, ...){
 #define appendRefusal(pA, rc, ...) \
   appendError(pA, esScopeRefuse(&(pA)->scope, rc), __VA_ARGS__)
 
-/* An error from the database: keep SQLite's code and message, and say
-** which function met it. */
+/* An error from the database: keep SQLite's code (the extended one) and
+** message, and say which function met it; a write lock that could not be
+** waited for says so (esScopeLockError). */
 static int appendDbError(EsAppend *pA, int rc){
+  int rcExtended = sqlite3_extended_errcode(pA->p->db);
+  char *zLock;
   if( rc==SQLITE_NOMEM ){
     pA->rcErr = SQLITE_NOMEM;
     return rc;
+  }
+  if( (rcExtended & 0xff)==(rc & 0xff) ) rc = rcExtended;
+  if( (rc & 0xff)==SQLITE_BUSY
+   && (zLock = esScopeLockError(pA->p, "es_append", rc))!=0 ){
+    appendError(pA, rc, "%s", zLock);
+    sqlite3_free(zLock);
+    return pA->rcErr;
   }
   return appendError(pA, rc, "es_append: %s", sqlite3_errmsg(pA->p->db));
 }
@@ -548,10 +558,16 @@ static int appendWithScope(EsAppend *pA){
     return pA->rcErr;
   }
   if( rc!=SQLITE_OK ){
-    appendError(pA, rc, "es_append: cannot take the write lock: %s",
-                sqlite3_errmsg(p->db));
+    char *zLock = esScopeLockError(p, "es_append", sqlite3_extended_errcode(p->db));
+    if( zLock ){
+      appendError(pA, sqlite3_extended_errcode(p->db), "%s", zLock);
+      sqlite3_free(zLock);
+    }else{
+      appendError(pA, rc, "es_append: cannot take the write lock: %s",
+                  sqlite3_errmsg(p->db));
+    }
     esScopeRollback(p, &pA->scope);
-    return rc;
+    return pA->rcErr;
   }
   rc = appendInScope(pA);
   if( rc==SQLITE_OK ){

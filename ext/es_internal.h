@@ -224,6 +224,7 @@ enum EsStmtId {
   ES_STMT_SCHEMA_VERSION,
   ES_STMT_PROBE_STORED_AT,
   ES_STMT_STREAMS_OF,
+  ES_STMT_WRITE_LOCK,
   ES_STMT_COUNT
 };
 
@@ -309,6 +310,7 @@ int  esScopeRefuse(const EsScope*, int rc);
 int  esScopeCommit(EsConn*, EsScope*);
 int  esScopeRollback(EsConn*, EsScope*);
 char *esScopeOrphanError(const char *zFunc);
+char *esScopeLockError(EsConn*, const char *zFunc, int rcExtended);
 
 /* ------------------------------------------------- append.c, functions.c,
 ** verify.c, testing.c: each registers its SQL functions */

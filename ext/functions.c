@@ -93,7 +93,7 @@ static void runWrite(sqlite3_context *ctx, const char *zFunc,
                      int (*xWork)(EsConn*, char**)){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   EsScope scope;
-  char *zErr = 0;
+  char *zErr = 0, *zLock;
   int rc = esScopeBegin(p, &scope);
   if( rc==SQLITE_MISUSE ){
     esResultErrorMsg(ctx, SQLITE_ERROR, esScopeOrphanError(zFunc));
@@ -109,6 +109,9 @@ static void runWrite(sqlite3_context *ctx, const char *zFunc,
   if( p->bSchemaChanged ) esConnForgetStatements(p);
   if( rc==SQLITE_OK ){
     sqlite3_result_int(ctx, ES_SCHEMA_VERSION);
+  }else if( (rc & 0xff)==SQLITE_BUSY
+         && (zLock = esScopeLockError(p, zFunc, sqlite3_extended_errcode(p->db)))!=0 ){
+    esResultErrorMsg(ctx, sqlite3_extended_errcode(p->db), zLock);
   }else if( zErr ){
     esResultError(ctx, rc, "%s: %s", zFunc, zErr);
   }else{

@@ -50,6 +50,15 @@
 ** append opens a savepoint (esScopeNeedAtomic).  esScopeRefuse() asserts
 ** the rule wherever a refusal is made.
 **
+** THE WRITE LOCK.  A connection that already reads the database cannot
+** wait for the write lock: SQLite does not call the busy handler then,
+** since two readers that both wait to write would wait for each other.
+** So before the append reads anything, the scope takes the write lock if
+** it can still wait for it (takeWriteLock); where it cannot (the caller's
+** transaction, or the statement that calls es_append, already reads the
+** database), a refused lock is reported as what it is, with the form to
+** use instead (esScopeLockError), and not as "database is locked", which
+** would send retry loops round for ever.
 */
 #include "es_internal.h"
 
@@ -91,7 +100,7 @@ static int preparePath(EsConn *p){
     ES_STMT_COUNT_TABLES, ES_STMT_SCHEMA_OBJECTS,
     ES_STMT_APPEND_LOOKUP, ES_STMT_INSERT_EVENT, ES_STMT_INSERT_STREAM,
     ES_STMT_NEXT_STREAM_KEY, ES_STMT_EVENT_BY_ID, ES_STMT_EVENT_AT,
-    ES_STMT_SCHEMA_VERSION
+    ES_STMT_SCHEMA_VERSION, ES_STMT_WRITE_LOCK
   };
   int i, rc;
   sqlite3_stmt *pStmt;
@@ -104,6 +113,20 @@ static int preparePath(EsConn *p){
     if( rc!=SQLITE_OK ) return SQLITE_OK;    /* no schema yet */
   }
   return SQLITE_OK;
+}
+
+/*
+** Take main's write lock now, while the connection does not read main yet
+** and so can still wait for it (the busy handler is called).  Any write
+** statement takes the lock before it runs; this one changes nothing.  On a
+** database without the store it cannot be prepared: the first append then
+** reads before it writes.
+*/
+static int takeWriteLock(EsConn *p){
+  sqlite3_stmt *pStmt;
+  if( sqlite3_txn_state(p->db, "main")!=SQLITE_TXN_NONE ) return SQLITE_OK;
+  if( esConnStmt(p, ES_STMT_WRITE_LOCK, &pStmt)!=SQLITE_OK ) return SQLITE_OK;
+  return esConnRun(p, ES_STMT_WRITE_LOCK);
 }
 
 /*
@@ -124,10 +147,10 @@ int esScopeBegin(EsConn *p, EsScope *pScope){
   }
   rc = preparePath(p);
   if( rc!=SQLITE_OK ) return rc;
-  if( !sqlite3_get_autocommit(p->db) ) return SQLITE_OK;
+  if( !sqlite3_get_autocommit(p->db) ) return takeWriteLock(p);
   if( esScopeWritingStatementRunning(p->db) ){
     pScope->eKind = ES_SCOPE_STATEMENT;
-    return SQLITE_OK;
+    return takeWriteLock(p);
   }
   rc = prepareUndo(p, ES_STMT_COMMIT, ES_STMT_BEGIN_IMMEDIATE);
   if( rc!=SQLITE_OK ) return rc;
@@ -259,4 +282,29 @@ char *esScopeOrphanError(const char *zFunc){
   return sqlite3_mprintf("%s: the connection is still inside the transaction"
       " of an earlier eventstore call that ran out of memory and could not"
       " roll it back: run ROLLBACK first", zFunc);
+}
+
+/*
+** The message for a write lock that was refused to a connection that
+** already reads the database (see THE WRITE LOCK), or 0 if rcExtended is
+** not that.  The caller keeps the extended code.
+*/
+char *esScopeLockError(EsConn *p, const char *zFunc, int rcExtended){
+  if( rcExtended==SQLITE_BUSY_SNAPSHOT ){
+    return sqlite3_mprintf("%s: another connection wrote to the database"
+        " after this transaction (or the statement that calls %s) began"
+        " reading it, so this one cannot write (SQLITE_BUSY_SNAPSHOT) and"
+        " waiting cannot help: roll back, and begin the transaction with"
+        " BEGIN IMMEDIATE so that it takes the write lock before it reads",
+        zFunc, zFunc);
+  }
+  if( (rcExtended & 0xff)==SQLITE_BUSY
+   && sqlite3_txn_state(p->db, "main")==SQLITE_TXN_READ ){
+    return sqlite3_mprintf("%s: another connection is writing to the"
+        " database, and this transaction (or the statement that calls %s)"
+        " already reads it, so it cannot wait for the write lock: roll back,"
+        " and begin the transaction with BEGIN IMMEDIATE so that it takes"
+        " the write lock before it reads", zFunc, zFunc);
+  }
+  return 0;
 }

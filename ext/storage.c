@@ -87,6 +87,9 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
   ** on (aggregate_id, aggregate_type) serves it) */
     "SELECT stream_key FROM main.es_streams WHERE aggregate_id=?1"
     " ORDER BY stream_key LIMIT ?2",
+  /* ES_STMT_WRITE_LOCK: writes nothing, but takes the write lock as every
+  ** write statement does before it runs (scope.c, takeWriteLock) */
+    "UPDATE main.es_meta SET value=value WHERE 0",
 };
 
 /*

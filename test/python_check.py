@@ -49,6 +49,44 @@ rows = db.execute("SELECT global_position, stream_id, event_type, data->>'title'
                   ("t1", "Task")).fetchall()
 check("read back", rows == [(1, "t1:Task", "TaskCreated", "x")], rows)
 check("verify", json.loads(db.execute("SELECT es_verify()").fetchone()[0])["ok"] is True)
+
+# Messages that quote an input are valid UTF-8 (a cut inside a character
+# made Python raise UnicodeDecodeError instead of showing the message).
+try:
+    db.execute("SELECT es_append('q', ?, 0, 'E', '{}')", ("x" + "\u00c4" * 60,)).fetchall()
+    check("utf8 message raises", False, "no error")
+except sqlite3.Error as e:
+    check("utf8 message", str(e) == "es_append: aggregate_type 'x" + "\u00c4" * 31 +
+          "...' is not a valid type name (1-255 letters, digits, '_', '.' or '-')", str(e))
+except UnicodeDecodeError as e:
+    check("utf8 message", False, repr(e))
+
+# A read-then-append in a deferred transaction while another connection
+# appends: SQLITE_BUSY_SNAPSHOT (517) is kept, with a message that says
+# what to do instead of "database is locked".
+import os, tempfile
+path = os.path.join(tempfile.mkdtemp(), "busy.db")
+a = sqlite3.connect(path, isolation_level=None)
+b = sqlite3.connect(path, isolation_level=None)
+for c in (a, b):
+    c.enable_load_extension(True)
+    c.load_extension(ext)
+a.execute("PRAGMA journal_mode=WAL")
+a.execute("SELECT es_init()")
+a.execute("BEGIN")
+a.execute("SELECT es_version('s','T')").fetchone()
+b.execute("SELECT es_append('s','T',0,'E','{}')").fetchone()
+try:
+    a.execute("SELECT es_append('s','T',0,'E','{}')").fetchone()
+    check("busy snapshot raises", False, "no error")
+except sqlite3.Error as e:
+    check("busy snapshot code", e.sqlite_errorcode == 517, e.sqlite_errorcode)
+    check("busy snapshot message", "BEGIN IMMEDIATE" in str(e)
+          and "locked" not in str(e), str(e))
+a.execute("ROLLBACK")
+a.close()
+b.close()
+
 db.close()
 db2.close()
 sys.exit(1 if fails else 0)
