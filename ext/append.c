@@ -237,42 +237,91 @@ static int checkStoredDuplicate(EsAppend *pA, const EsEvent *pEv,
   return SQLITE_OK;
 }
 
+/* Bytes in the SQLite varint of v. */
+static int varintLength(sqlite3_uint64 v){
+  int n = 1;
+  while( v>0x7f && n<9 ){ v >>= 7; n++; }
+  return n;
+}
+
+/* A text column of n bytes in a record: its serial type and its bytes. */
+static i64 textInRecord(i64 n){
+  return n + varintLength((sqlite3_uint64)(2*n + 13));
+}
+
+/*
+** An upper bound on the length of event pEv's record as SQLite checks it
+** against SQLITE_LIMIT_LENGTH (ES_STMT_INSERT_EVENT's 16 columns): exact
+** for text, blobs and NULLs, and 8 bytes for each of the 6 integers, so it
+** is at most 48 bytes above the real length.
+*/
+static i64 rowLengthBound(const EsAppend *pA, const EsEvent *pEv){
+  i64 nHdrBody = 1                                  /* global_position */
+      + textInRecord(pA->aggId.n) + textInRecord(pA->aggType.n)
+      + textInRecord(pEv->eventType.n)
+      + (pEv->tenantId.z ? textInRecord(pEv->tenantId.n) : 1)
+      + (pEv->actorId.z ? textInRecord(pEv->actorId.n) : 1)
+      + 2*(1 + 16) + (pEv->hasCausation ? 1 + 16 : 1)   /* uuid blobs */
+      + textInRecord(pEv->data.n) + textInRecord(pEv->metadata.n)
+      + 6*(1 + 8);                                  /* the integers */
+  return nHdrBody + varintLength((sqlite3_uint64)nHdrBody);
+}
+
+/* Is main's journal mode OFF, where no write can be rolled back? */
+static int journalIsOff(EsAppend *pA, int *pbOff){
+  sqlite3_stmt *pStmt;
+  int rc = esConnStmt(pA->p, ES_STMT_JOURNAL_MODE, &pStmt);
+  *pbOff = 0;
+  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 0);
+    *pbOff = z && sqlite3_stricmp(z, "off")==0;
+  }
+  rc = sqlite3_reset(pStmt);
+  return rc==SQLITE_OK ? SQLITE_OK : appendDbError(pA, rc);
+}
+
 /*
 ** Find, before the first write, every reason the batch could be refused
 ** after it (THE RULE, scope.c), and say in *pbUndo whether its writes
-** still need a savepoint.  Events are written first, in order, and the
-** stream row last, so a refusal after a write needs a second event:
+** still need a savepoint:
 **
-**   - its event_id, given by the caller, already stored with different
-**     content.  Checked here: such an append fails now, and any other
-**     stored id is the same event, noted in aStoredPos and skipped
-**     without another read (a read that fails after a write, say
-**     interrupted, would not roll the write back).  (A generated id that
-**     happens to be stored is replaced, insertEvent.)
-**   - a row longer than SQLITE_LIMIT_LENGTH (SQLITE_TOOBIG).  Then, and
-**     only then, the savepoint is kept.
+**   - an event_id, given by the caller, already stored with different
+**     content: such an append fails now, and any other stored id is the
+**     same event, noted in aStoredPos and skipped without another read (a
+**     read that fails after a write, say interrupted, would not roll the
+**     write back).  (A generated id that happens to be stored is replaced,
+**     insertEvent.)
+**   - a row longer than SQLITE_LIMIT_LENGTH (SQLITE_TOOBIG): refused now,
+**     by a bound on its length (rowLengthBound).
+**   - the application's own objects on the store's tables that can refuse
+**     a row (p->bForeignRefuser: a TEMP trigger, a UNIQUE, partial or
+**     expression index).  They can refuse any write, so an append of two
+**     rows or more (its events, and the row of a new stream) takes a
+**     savepoint, which keeps the caller's transaction when they do.  With
+**     journal_mode=OFF nothing can be rolled back: such an append is
+**     refused before it writes.
 */
 static int findRefusals(EsAppend *pA, int *pbUndo){
   EsBatch *pB = &pA->batch;
   i64 nLimit = sqlite3_limit(pA->p->db, SQLITE_LIMIT_LENGTH, -1);
-  i64 nShared = (i64)pA->aggId.n + pA->aggType.n + 200;
   int i, rc, nWrite = 0;
   i64 iPos;
   *pbUndo = 0;
   for(i=0; i<pB->nEvent; i++){
-    if( pA->aDupOf==0 || pA->aDupOf[i]<0 ) nWrite++;
-  }
-  if( nWrite<2 ) return SQLITE_OK;
-  for(i=0; i<pB->nEvent; i++){
     const EsEvent *pEv = &pB->aEvent[i];
     if( pA->aDupOf && pA->aDupOf[i]>=0 ) continue;
-    /* A bound on the row's length: its values, plus a header of at most
-    ** 9 bytes for each of 16 columns and the integers (in nShared). */
-    if( nShared + pEv->eventType.n + pEv->data.n + pEv->metadata.n
-        + pEv->tenantId.n + pEv->actorId.n + 3*16 > nLimit ){
-      *pbUndo = 1;
+    nWrite++;
+    if( rowLengthBound(pA, pEv)>nLimit ){
+      char zWhich[32];
+      sqlite3_snprintf(sizeof(zWhich), zWhich, pB->nEvent>1 ? "event %d"
+                       : "the event", i+1);
+      return appendRefusal(pA, SQLITE_TOOBIG, "es_append: %s is too big to"
+          " store: its row would take up to %lld bytes, more than"
+          " SQLITE_LIMIT_LENGTH (%lld)", zWhich, rowLengthBound(pA, pEv),
+          nLimit);
     }
-    if( pEv->hasEventId ){
+    if( pEv->hasEventId && pB->nEvent>1 ){
       iPos = 0;
       rc = checkStoredDuplicate(pA, pEv, &iPos, 0);
       if( rc ) return rc;
@@ -283,8 +332,23 @@ static int findRefusals(EsAppend *pA, int *pbUndo){
           memset(pA->aStoredPos, 0, sizeof(i64)*(size_t)pB->nEvent);
         }
         pA->aStoredPos[i] = iPos;
+        nWrite--;
       }
     }
+  }
+  if( pA->iStreamKey==0 ) nWrite++;             /* the new stream's row */
+  if( pA->p->bForeignRefuser && nWrite>=2 ){
+    int bOff;
+    rc = journalIsOff(pA, &bOff);
+    if( rc ) return rc;
+    if( bOff ){
+      return appendRefusal(pA, SQLITE_ERROR, "es_append: journal_mode=OFF"
+          " cannot roll back a write, and this database has objects of its"
+          " own on the store's tables (a TEMP trigger, a UNIQUE, partial or"
+          " expression index) that could refuse part of this append after"
+          " its first row: use another journal mode, or drop them");
+    }
+    *pbUndo = 1;
   }
   return SQLITE_OK;
 }
@@ -440,10 +504,14 @@ static int insertEvents(EsAppend *pA){
 */
 static int ensureSchema(EsAppend *pA){
   EsConn *p = pA->p;
-  int rc, bExists = 0;
+  int rc, bExists = 0, bDropped = 0;
   char *zErr = 0;
   rc = esSchemaExists(p, &bExists);
+  if( rc==SQLITE_OK && !bExists ) rc = esSchemaWasDropped(p, &bDropped);
   if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( bDropped ){
+    return appendRefusal(pA, SQLITE_ERROR, "es_append: " ES_DROPPED_PROBLEM);
+  }
   if( !bExists ){
     rc = esScopeNeedAtomic(p, &pA->scope);
     if( rc!=SQLITE_OK ) return appendDbError(pA, rc);

@@ -224,6 +224,10 @@ enum EsStmtId {
   ES_STMT_SCHEMA_VERSION,
   ES_STMT_PROBE_STORED_AT,
   ES_STMT_STREAMS_OF,
+  ES_STMT_INDEX_REFUSES,
+  ES_STMT_TEMP_TRIGGERS,
+  ES_STMT_JOURNAL_MODE,
+  ES_STMT_SCHEMA_COOKIE,
   ES_STMT_WRITE_LOCK,
   ES_STMT_COUNT
 };
@@ -251,6 +255,11 @@ struct EsConn {
   int bInAppend;                    /* es_append is running */
   int bOrphanTxn;                   /* our BEGIN could not be rolled back */
   int bSchemaChanged;               /* we created or dropped es_* tables */
+  i64 iStoreCookie;                 /* schema cookie when this connection
+                                    ** last found the store; 0: never */
+  int bForeignRefuser;              /* the application's own objects on the
+                                    ** store can refuse a write (a TEMP
+                                    ** trigger, a UNIQUE index; schema.c) */
   i64 iCheckedReprepare;            /* re-prepare count of the lookup at the
                                     ** last schema check; -1: never checked */
   i64 nRowsVisited;                 /* rows read by cursors (tests) */
@@ -278,6 +287,10 @@ int  esSchemaCreate(EsConn*, char **pzErr);
 int  esSchemaCheck(EsConn*, char **pzErr);
 int  esSchemaIsMissingError(EsConn*, int rc);
 int  esSchemaClear(EsConn*, char **pzErr);
+int  esSchemaWasDropped(EsConn*, int *pbDropped);
+#define ES_DROPPED_PROBLEM "the store's tables were dropped while this" \
+  " connection was using them (global positions once given are never given" \
+  " again): run es_init() to start a new store"
 
 /* ------------------------------------------------------------- storage.c */
 extern const char *const esStorageSql[ES_STMT_COUNT];

@@ -151,10 +151,47 @@ static int readSchemaVersion(EsConn *p, i64 *piVersion, char **pzErr){
   return rc;
 }
 
+/* The schema cookie of main (PRAGMA schema_version). */
+static int schemaCookie(EsConn *p, i64 *piCookie){
+  sqlite3_stmt *pStmt;
+  int bRow, rc = esConnStmt(p, ES_STMT_SCHEMA_COOKIE, &pStmt);
+  if( rc==SQLITE_OK ) rc = esConnReadRow(pStmt, piCookie, 1, &bRow);
+  return rc;
+}
+
+/*
+** Can the application's index zName on zTable refuse a row?  A UNIQUE
+** index can, and so can a partial index or one on an expression (its
+** expression can fail).  Then, and for TEMP triggers on the store's
+** tables, an append of several rows needs a savepoint (scope.c).
+*/
+static int indexCanRefuse(EsConn *p, const char *zName, const char *zTable,
+                          int *pbRefuses){
+  sqlite3_stmt *pStmt;
+  i64 v = 0;
+  int bRow, rc = esConnStmt(p, ES_STMT_INDEX_REFUSES, &pStmt);
+  if( rc!=SQLITE_OK ) return rc;
+  sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(pStmt, 2, zTable, -1, SQLITE_TRANSIENT);
+  rc = esConnReadRow(pStmt, &v, 1, &bRow);
+  if( v ) *pbRefuses = 1;
+  return rc;
+}
+
+static int tempTriggers(EsConn *p, int *pbRefuses){
+  sqlite3_stmt *pStmt;
+  i64 n = 0;
+  int bRow, rc = esConnStmt(p, ES_STMT_TEMP_TRIGGERS, &pStmt);
+  if( rc==SQLITE_OK ) rc = esConnReadRow(pStmt, &n, 1, &bRow);
+  if( n>0 ) *pbRefuses = 1;
+  return rc;
+}
+
 /*
 ** Compare the schema in main with the one this file creates.  Extra
-** indexes on the es_* tables are allowed (they cannot write); anything
-** else that differs is an error that names the object.
+** indexes on the es_* tables are allowed (they cannot write; those that
+** can refuse a row set p->bForeignRefuser, as TEMP triggers on them do);
+** anything else that differs is an error that names the object.
 */
 int esSchemaCheck(EsConn *p, char **pzErr){
   sqlite3_stmt *pStmt = 0;
@@ -163,6 +200,7 @@ int esSchemaCheck(EsConn *p, char **pzErr){
   i64 iVersion;
 
   memset(aSeen, 0, sizeof(aSeen));
+  p->bForeignRefuser = 0;
   rc = esConnStmt(p, ES_STMT_SCHEMA_OBJECTS, &pStmt);
   if( rc!=SQLITE_OK ){
     *pzErr = dbError(p);
@@ -200,7 +238,11 @@ int esSchemaCheck(EsConn *p, char **pzErr){
     if( rc!=SQLITE_ROW ) break;
     if( bKnown ) continue;
     if( strncmp(zName, "sqlite_autoindex_", 17)==0 ) continue;
-    if( strcmp(zType, "index")==0 && zSql ) continue;   /* a user's index */
+    if( strcmp(zType, "index")==0 && zSql ){         /* a user's index */
+      int rc2 = indexCanRefuse(p, zName, zTbl, &p->bForeignRefuser);
+      if( rc2!=SQLITE_OK ){ rc = rc2; break; }
+      continue;
+    }
     *pzErr = sqlite3_mprintf("the %s %s on %s was not created by eventstore;"
         " eventstore will not write to a store with a foreign %s (drop it"
         " first)", zType, zName, zTbl, zType);
@@ -221,6 +263,11 @@ int esSchemaCheck(EsConn *p, char **pzErr){
       return SQLITE_ERROR;
     }
   }
+  rc = tempTriggers(p, &p->bForeignRefuser);
+  if( rc!=SQLITE_OK ){
+    *pzErr = dbError(p);
+    return rc;
+  }
   rc = readSchemaVersion(p, &iVersion, pzErr);
   if( rc!=SQLITE_OK ) return rc;
   if( iVersion>ES_SCHEMA_VERSION ){
@@ -234,7 +281,25 @@ int esSchemaCheck(EsConn *p, char **pzErr){
                              iVersion);
     return SQLITE_ERROR;
   }
-  return SQLITE_OK;
+  return schemaCookie(p, &p->iStoreCookie);
+}
+
+/*
+** Has the store that this connection found been dropped since?  DROP
+** TABLE raises the schema cookie; a rolled-back transaction that created
+** the store puts it back where it was, so a store that only ever existed
+** in such a transaction does not count.  (A store dropped before this
+** connection found it cannot be told from one that never existed.)
+*/
+int esSchemaWasDropped(EsConn *p, int *pbDropped){
+  i64 iNow = 0;
+  int rc = SQLITE_OK;
+  *pbDropped = 0;
+  if( p->iStoreCookie>0 ){
+    rc = schemaCookie(p, &iNow);
+    *pbDropped = iNow>p->iStoreCookie;
+  }
+  return rc;
 }
 
 /*

@@ -72,12 +72,11 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
   /* ES_STMT_COUNT_TABLES: how many of the store's tables exist (schema.c) */
     "SELECT count(*) FROM main.sqlite_schema WHERE type='table'"
     " AND name IN ('es_meta','es_streams','es_events')",
-  /* ES_STMT_SCHEMA_OBJECTS: everything on or named like the store's tables */
+  /* ES_STMT_SCHEMA_OBJECTS: the store's tables and everything on them (an
+  ** application's table that is merely named like them is its own) */
     "SELECT type, name, tbl_name, sql FROM main.sqlite_schema"
     " WHERE tbl_name IN ('es_meta','es_streams','es_events')"
-    "    OR name IN ('es_meta','es_streams','es_events')"
-    "    OR name GLOB 'es_events_*' OR name GLOB 'es_streams_*'"
-    "    OR name GLOB 'es_meta_*'",
+    "    OR name IN ('es_meta','es_streams','es_events')",
   /* ES_STMT_SCHEMA_VERSION: prepared only once es_meta exists */
     "SELECT value FROM main.es_meta WHERE key='schema_version'",
   /* ES_STMT_PROBE_STORED_AT: the first event at or after a position */
@@ -87,6 +86,18 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
   ** on (aggregate_id, aggregate_type) serves it) */
     "SELECT stream_key FROM main.es_streams WHERE aggregate_id=?1"
     " ORDER BY stream_key LIMIT ?2",
+  /* ES_STMT_INDEX_REFUSES: can the application's index ?1 on table ?2
+  ** refuse a row (UNIQUE, partial, or on an expression, which can fail)? */
+    "SELECT l.\"unique\" OR l.partial OR EXISTS (SELECT 1 FROM"
+    " pragma_index_xinfo(?1,'main') WHERE cid=-2)"
+    " FROM pragma_index_list(?2,'main') l WHERE l.name=?1",
+  /* ES_STMT_TEMP_TRIGGERS: the application's TEMP triggers on the store */
+    "SELECT count(*) FROM temp.sqlite_schema WHERE type='trigger'"
+    " AND tbl_name IN ('es_meta','es_streams','es_events')",
+  /* ES_STMT_JOURNAL_MODE */
+    "PRAGMA main.journal_mode",
+  /* ES_STMT_SCHEMA_COOKIE */
+    "PRAGMA main.schema_version",
   /* ES_STMT_WRITE_LOCK: writes nothing, but takes the write lock as every
   ** write statement does before it runs (scope.c, takeWriteLock) */
     "UPDATE main.es_meta SET value=value WHERE 0",

@@ -89,15 +89,12 @@ struct Verify {
 
 static int prepareAll(EsConn *p, Verify *pV){
   int i, rc = SQLITE_OK;
-  sqlite3_stmt *pStmt;
   for(i=0; i<N_CHECK && rc==SQLITE_OK; i++){
     rc = sqlite3_prepare_v2(p->db, aCheck[i].zSql, -1, &pV->apCheck[i], 0);
   }
   for(i=0; i<N_COUNT && rc==SQLITE_OK; i++){
     rc = sqlite3_prepare_v2(p->db, azCount[i], -1, &pV->apCount[i], 0);
   }
-  if( rc==SQLITE_OK ) rc = esConnStmt(p, ES_STMT_SCHEMA_OBJECTS, &pStmt);
-  if( rc==SQLITE_OK ) rc = esConnStmt(p, ES_STMT_SCHEMA_VERSION, &pStmt);
   return rc;
 }
 
@@ -107,27 +104,54 @@ static void finalizeAll(Verify *pV){
   for(i=0; i<N_COUNT; i++) sqlite3_finalize(pV->apCount[i]);
 }
 
-/* Run every check; problems go to pProblems, *pnProblem counts them. */
-static int runChecks(EsConn *p, Verify *pV, sqlite3_str *pProblems,
-                     int *pnProblem){
-  int i, rc = SQLITE_OK;
+/* Record one problem. */
+static void addProblem(sqlite3_str *pProblems, int *pnProblem,
+                       const char *zProblem){
+  if( *pnProblem ) sqlite3_str_appendchar(pProblems, 1, ',');
+  esJsonAppendString(pProblems, zProblem, -1);
+  (*pnProblem)++;
+}
+
+/*
+** The store's shape, checked first: the other checks assume it.  A
+** missing table, or a store that disappeared, is a problem to report, not
+** an error.  *pbShaped is set if the other checks can run.
+*/
+static int checkShape(EsConn *p, int bExists, sqlite3_str *pProblems,
+                      int *pnProblem, int *pbShaped){
   char *zErr = 0;
-  if( esSchemaCheck(p, &zErr)!=SQLITE_OK ){
-    if( zErr==0 ) return SQLITE_NOMEM;
-    esJsonAppendString(pProblems, zErr, -1);
-    sqlite3_free(zErr);
-    (*pnProblem)++;
-    return SQLITE_OK;     /* the other checks assume the right shape */
+  int rc;
+  *pbShaped = 0;
+  if( !bExists ){
+    int bDropped;
+    rc = esSchemaWasDropped(p, &bDropped);
+    if( rc==SQLITE_OK && bDropped ){
+      addProblem(pProblems, pnProblem, ES_DROPPED_PROBLEM);
+    }
+    return rc;
   }
+  rc = esSchemaCheck(p, &zErr);
+  if( rc==SQLITE_OK ){
+    *pbShaped = 1;
+  }else if( rc==SQLITE_NOMEM || zErr==0 ){
+    return SQLITE_NOMEM;
+  }else{
+    addProblem(pProblems, pnProblem, zErr);
+  }
+  sqlite3_free(zErr);
+  return SQLITE_OK;
+}
+
+/* Run every check; problems go to pProblems, *pnProblem counts them. */
+static int runChecks(Verify *pV, sqlite3_str *pProblems, int *pnProblem){
+  int i, rc = SQLITE_OK;
   for(i=0; i<N_CHECK && rc==SQLITE_OK; i++){
     sqlite3_stmt *pStmt = pV->apCheck[i];
     int n = 0;
     while( rc==SQLITE_OK ){
       rc = sqlite3_step(pStmt);
       if( rc!=SQLITE_ROW ) break;
-      if( *pnProblem ) sqlite3_str_appendchar(pProblems, 1, ',');
-      esJsonAppendString(pProblems, (const char*)sqlite3_column_text(pStmt, 0), -1);
-      (*pnProblem)++;
+      addProblem(pProblems, pnProblem, (const char*)sqlite3_column_text(pStmt, 0));
       rc = ++n>=ES_VERIFY_MAX_PER_CHECK ? SQLITE_DONE : SQLITE_OK;
     }
     if( rc==SQLITE_DONE ) rc = SQLITE_OK;
@@ -149,14 +173,16 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = p->db;
   sqlite3_str *pOut, *pProblems;
   Verify v;
-  int rc, bExists = 0, nProblem = 0, bOwnTxn = 0;
+  int rc, bExists = 0, bShaped = 0, nProblem = 0, bOwnTxn = 0;
   char *zProblems, *zOut;
   (void)argc; (void)argv;
 
   memset(&v, 0, sizeof(v));
+  pProblems = sqlite3_str_new(db);
   rc = esSchemaExists(p, &bExists);
-  if( rc==SQLITE_OK && bExists ) rc = prepareAll(p, &v);
-  if( rc==SQLITE_OK && sqlite3_get_autocommit(db)
+  if( rc==SQLITE_OK ) rc = checkShape(p, bExists, pProblems, &nProblem, &bShaped);
+  if( rc==SQLITE_OK && bShaped ) rc = prepareAll(p, &v);
+  if( rc==SQLITE_OK && bShaped && sqlite3_get_autocommit(db)
    && !esScopeWritingStatementRunning(db) ){
     /* One snapshot for all checks: a read transaction of our own. */
     sqlite3_stmt *pStmt;
@@ -165,9 +191,8 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( rc==SQLITE_OK ) rc = esConnRun(p, ES_STMT_BEGIN);
     bOwnTxn = rc==SQLITE_OK;
   }
-  pProblems = sqlite3_str_new(db);
-  if( rc==SQLITE_OK && bExists ){
-    rc = runChecks(p, &v, pProblems, &nProblem);
+  if( rc==SQLITE_OK && bShaped ){
+    rc = runChecks(&v, pProblems, &nProblem);
   }
   finalizeAll(&v);
   if( bOwnTxn && !sqlite3_get_autocommit(db) ){
