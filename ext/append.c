@@ -657,7 +657,7 @@ static void appendResult(sqlite3_context *ctx, EsAppend *pA){
   sqlite3_snprintf(sizeof(zOut), zOut, "{\"success\":true,\"new_version\":%lld,"
       "\"global_position\":%lld,\"conflict\":false}", pA->iNewVersion,
       pA->iGlobalPosition);
-  sqlite3_result_text(ctx, zOut, -1, SQLITE_TRANSIENT);
+  esResultJson(ctx, zOut, -1, SQLITE_TRANSIENT);
 }
 
 static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
@@ -705,7 +705,8 @@ int esAppendRegister(sqlite3 *db, EsConn *p){
   for(i=0; i<ES_ARRAYSIZE(aArgc) && rc==SQLITE_OK; i++){
     esConnRef(p);
     rc = sqlite3_create_function_v2(db, "es_append", aArgc[i],
-        SQLITE_UTF8 | SQLITE_DIRECTONLY, p, appendFunc, 0, 0, esConnUnref);
+        SQLITE_UTF8 | SQLITE_DIRECTONLY | esResultJsonFlags(), p, appendFunc,
+        0, 0, esConnUnref);
   }
   return rc;
 }

@@ -196,6 +196,10 @@ void esBatchFree(EsBatch*);
 void esResultErrorMsg(sqlite3_context*, int rc, char *zMsg); /* frees zMsg */
 void esResultError(sqlite3_context*, int rc, const char *zFmt, ...);
 void esResultDbError(sqlite3_context*, const char *zFunc, int rc);
+#define ES_JSON_SUBTYPE 74        /* 'J', the subtype of SQLite's JSON */
+void esResultJson(sqlite3_context*, const char *z, int n,
+                  void (*xDel)(void*));
+int  esResultJsonFlags(void);     /* for functions that return JSON */
 
 /* ---------------------------------------------------------------- conn.c */
 /*
@@ -375,7 +379,8 @@ enum EsColumnKind {
   ES_KIND_PLAIN,          /* copied through */
   ES_KIND_UUID,           /* a 16-byte blob, shown as canonical text */
   ES_KIND_TIME,           /* Unix microseconds, shown as UTC text */
-  ES_KIND_STREAM          /* aggregate_id ':' aggregate_type */
+  ES_KIND_STREAM,         /* aggregate_id ':' aggregate_type */
+  ES_KIND_JSON            /* JSON text, handed over with the JSON subtype */
 };
 
 typedef struct EsColumn EsColumn;

@@ -46,3 +46,24 @@ void esResultDbError(sqlite3_context *ctx, const char *zFunc, int rc){
     esResultError(ctx, rc, "%s: %s", zFunc, sqlite3_errmsg(db));
   }
 }
+
+/*
+** A JSON value: text with SQLite's JSON subtype, so that json_object(),
+** json_group_array() and the -> operators nest it as JSON instead of
+** quoting it as a string (API.md, Information).
+*/
+void esResultJson(sqlite3_context *ctx, const char *z, int n,
+                  void (*xDel)(void*)){
+  sqlite3_result_text(ctx, z, n, xDel);
+  sqlite3_result_subtype(ctx, ES_JSON_SUBTYPE);
+}
+
+/*
+** The flag a function that sets a result subtype must be registered with
+** from SQLite 3.45 on (SQLITE_RESULT_SUBTYPE, 0x01000000): without it,
+** such builds may drop the subtype or refuse the call.  Older versions
+** reject unknown flags, so it is given only where it exists.
+*/
+int esResultJsonFlags(void){
+  return sqlite3_libversion_number()>=3045000 ? 0x01000000 : 0;
+}

@@ -223,11 +223,12 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_result_error_nomem(ctx);
     return;
   }
-  sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
+  esResultJson(ctx, zOut, -1, sqlite3_free);
 }
 
 int esVerifyRegister(sqlite3 *db, EsConn *p){
   esConnRef(p);
   return sqlite3_create_function_v2(db, "es_verify", 0,
-      SQLITE_UTF8 | SQLITE_INNOCUOUS, p, verifyFunc, 0, 0, esConnUnref);
+      SQLITE_UTF8 | SQLITE_INNOCUOUS | esResultJsonFlags(), p, verifyFunc, 0,
+      0, esConnUnref);
 }

@@ -1,7 +1,7 @@
 // node_check.js -- eventstore loaded into Node's better-sqlite3, which
 // bundles its own, newer SQLite built without deprecated interfaces.
-// Run by node.test when better-sqlite3 can be found (NODE_PATH); prints
-// "ok <check>" or "FAIL <check>: <detail>" per check.
+// Run by node.test (better-sqlite3 from build/node, through NODE_PATH);
+// prints "ok <check>" or "FAIL <check>: <detail>" per check.
 const Database = require('better-sqlite3');
 const ext = process.argv[2];
 let fails = 0;
@@ -24,6 +24,16 @@ db.prepare("SELECT es_append('t1','Task',1,'[{\"event_type\":\"A\"},{\"event_typ
 const rows = db.prepare("SELECT stream_position AS p, event_type AS t FROM event_stream('t1:Task') ORDER BY stream_position DESC LIMIT 2").all();
 check('read', rows.length === 2 && rows[0].p === 3 && rows[1].t === 'A', JSON.stringify(rows));
 check('verify', JSON.parse(db.prepare('SELECT es_verify() AS v').get().v).ok === true, '');
+// JSON values carry the JSON subtype, also in the SQLite of better-sqlite3
+// (3.45 and later want SQLITE_RESULT_SUBTYPE on such functions).
+const nested = db.prepare("SELECT json_object('d', data, 'r', es_append('t2','Task',0,'E','{\"k\":1}')) AS j FROM event_all WHERE global_position=1").get().j;
+check('json subtype', nested === '{"d":{"title":"x"},"r":{"success":true,"new_version":1,"global_position":4,"conflict":false}}', nested);
+// better-sqlite3's transaction() is deferred: read the version, then append.
+const appendAt = db.transaction((id) => {
+  const v = db.prepare('SELECT es_version(?, ?) AS v').get(id, 'Task').v;
+  return JSON.parse(db.prepare('SELECT es_append(?, ?, ?, ?, ?) AS r').get(id, 'Task', v, 'E', '{}').r);
+});
+check('transaction', appendAt('t1').new_version === 4, '');
 db.exec('SELECT es_clear()');
 check('clear', db.prepare('SELECT count(*) AS n FROM event_all').get().n === 0, '');
 db.close();

@@ -15,6 +15,7 @@
 #define UUID   ES_KIND_UUID
 #define TIME   ES_KIND_TIME
 #define STREAM ES_KIND_STREAM
+#define JSON   ES_KIND_JSON
 
 const EsColumn esColumns[ES_VCOL_COUNT] = {
   /* zName, zDecl, cCode, iScol, eKind, bRange, bIndexed */
@@ -49,9 +50,9 @@ const EsColumn esColumns[ES_VCOL_COUNT] = {
   { "stored_at", "TEXT COLLATE es_timestamp", ES_CODE_STORED_AT,
     ES_SCOL_STORED_AT, TIME, 1, 1 },
   { "data", "TEXT", 0,
-    ES_SCOL_DATA, PLAIN, 0, 0 },
+    ES_SCOL_DATA, JSON, 0, 0 },
   { "metadata", "TEXT", 0,
-    ES_SCOL_METADATA, PLAIN, 0, 0 },
+    ES_SCOL_METADATA, JSON, 0, 0 },
   /* event_stream only: the argument of event_stream('<id>:<type>') */
   { "stream", "HIDDEN", ES_CODE_STREAM_ID,
     -1, STREAM, 0, 1 },
@@ -78,3 +79,4 @@ const EsColumn *esColumnsByCode(char cCode){
 #undef UUID
 #undef TIME
 #undef STREAM
+#undef JSON

@@ -474,6 +474,11 @@ static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
     case ES_KIND_TIME:
       resultTimestamp(ctx, sqlite3_column_value(pStmt, pCol->iScol));
       return SQLITE_OK;
+    case ES_KIND_JSON: {
+      int rc = resultPlain(pCur, ctx, sqlite3_column_value(pStmt, pCol->iScol));
+      sqlite3_result_subtype(ctx, ES_JSON_SUBTYPE);
+      return rc;
+    }
   }
   return resultPlain(pCur, ctx, sqlite3_column_value(pStmt, pCol->iScol));
 }
