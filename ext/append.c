@@ -18,28 +18,7 @@
 */
 #include "es_internal.h"
 
-/* The state of one es_append call. */
-typedef struct EsAppend EsAppend;
-struct EsAppend {
-  EsConn *p;
-  EsScope scope;
-  EsText aggId;
-  EsText aggType;
-  i64 iExpected;
-  EsBatch batch;
-  int *aDupOf;          /* aDupOf[i]: earlier event with the same id, or -1 */
-  i64 *aStoredPos;      /* aStoredPos[i]: where event i is already stored
-                        ** (found before writing, findRefusals), or 0 */
-  i64 iStreamKey;       /* 0: the stream does not exist yet */
-  i64 iVersion;         /* the stream's version before the append */
-  i64 iLastStoredAt;    /* stored_at of the newest event in the store */
-  i64 iNewVersion;
-  i64 iGlobalPosition;
-  char *zErr;           /* error message, sqlite3_malloc'ed */
-  int rcErr;            /* its code */
-};
-
-static int appendError(EsAppend *pA, int rc, const char *zFmt, ...){
+int esAppendError(EsAppend *pA, int rc, const char *zFmt, ...){
   va_list ap;
   if( pA->zErr==0 ){
     va_start(ap, zFmt);
@@ -50,14 +29,10 @@ static int appendError(EsAppend *pA, int rc, const char *zFmt, ...){
   return pA->rcErr;
 }
 
-/* A refusal of the batch (see THE RULE in scope.c). */
-#define appendRefusal(pA, rc, ...) \
-  appendError(pA, esScopeRefuse(&(pA)->scope, rc), __VA_ARGS__)
-
 /* An error from the database: keep SQLite's code (the extended one) and
 ** message, and say which function met it; a write lock that could not be
 ** waited for says so (esScopeLockError). */
-static int appendDbError(EsAppend *pA, int rc){
+int esAppendDbError(EsAppend *pA, int rc){
   int rcExtended = sqlite3_extended_errcode(pA->p->db);
   char *zLock;
   if( rc==SQLITE_NOMEM ){
@@ -67,69 +42,11 @@ static int appendDbError(EsAppend *pA, int rc){
   if( (rcExtended & 0xff)==(rc & 0xff) ) rc = rcExtended;
   if( (rc & 0xff)==SQLITE_BUSY
    && (zLock = esScopeLockError(pA->p, "es_append", rc))!=0 ){
-    appendError(pA, rc, "%s", zLock);
+    esAppendError(pA, rc, "%s", zLock);
     sqlite3_free(zLock);
     return pA->rcErr;
   }
-  return appendError(pA, rc, "es_append: %s", sqlite3_errmsg(pA->p->db));
-}
-
-/* Same event content: type and data (data is stored in minimal form). */
-static int sameContent(const EsEvent *pEv, const char *zType, int nType,
-                       const char *zData, int nData){
-  return pEv->eventType.n==nType && memcmp(pEv->eventType.z, zType, nType)==0
-      && pEv->data.n==nData && memcmp(pEv->data.z, zData, nData)==0;
-}
-
-static void formatUuid(const u8 *a, char *zOut){
-  esUuidFormat(a, zOut);
-  zOut[ES_UUID_TEXT_LEN] = 0;
-}
-
-/*
-** Mark events whose id appeared earlier in the same batch, and check that
-** such a repeat is the same event.  One pass over the batch with an
-** open-addressing hash of the ids (the last bytes of a v4 UUID are
-** random), so a batch of n events costs O(n).
-*/
-static int findBatchDuplicates(EsAppend *pA){
-  EsBatch *pB = &pA->batch;
-  int i, j, nHash, rc = SQLITE_OK;
-  int *aHash;
-  if( pB->nEvent<2 ) return SQLITE_OK;
-  pA->aDupOf = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)pB->nEvent);
-  if( pA->aDupOf==0 ) return appendDbError(pA, SQLITE_NOMEM);
-  for(nHash=16; nHash<pB->nEvent*2; nHash*=2){}
-  aHash = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)nHash);
-  if( aHash==0 ) return appendDbError(pA, SQLITE_NOMEM);
-  for(i=0; i<nHash; i++) aHash[i] = -1;
-  for(i=0; i<pB->nEvent && rc==SQLITE_OK; i++){
-    const u8 *aId = pB->aEvent[i].eventId;
-    unsigned h;
-    memcpy(&h, aId+12, sizeof(h));   /* random bits of a v4 UUID */
-    pA->aDupOf[i] = -1;
-    for(j=(int)(h & (nHash-1)); aHash[j]>=0; j=(j+1)&(nHash-1)){
-      const EsEvent *pPrev = &pB->aEvent[aHash[j]];
-      if( memcmp(pPrev->eventId, aId, 16)==0 ){
-        pA->aDupOf[i] = aHash[j];
-        break;
-      }
-    }
-    if( pA->aDupOf[i]<0 ){
-      aHash[j] = i;
-    }else{
-      const EsEvent *pPrev = &pB->aEvent[pA->aDupOf[i]];
-      if( !sameContent(&pB->aEvent[i], pPrev->eventType.z, pPrev->eventType.n,
-                       pPrev->data.z, pPrev->data.n) ){
-        char zId[ES_UUID_TEXT_LEN+1];
-        formatUuid(aId, zId);
-        rc = appendRefusal(pA, SQLITE_CONSTRAINT_UNIQUE, "es_append: event"
-            " id %s appears twice in the batch with different content", zId);
-      }
-    }
-  }
-  sqlite3_free(aHash);
-  return rc;
+  return esAppendError(pA, rc, "es_append: %s", sqlite3_errmsg(pA->p->db));
 }
 
 /* Find the stream, its version and the store's newest stored_at. */
@@ -137,11 +54,11 @@ static int lookupStream(EsAppend *pA){
   sqlite3_stmt *pStmt;
   i64 a[3] = { 0, 0, ES_MIN_MICROS };
   int bRow, rc = esConnStmt(pA->p, ES_STMT_APPEND_LOOKUP, &pStmt);
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   sqlite3_bind_text(pStmt, 1, pA->aggId.z, pA->aggId.n, SQLITE_STATIC);
   sqlite3_bind_text(pStmt, 2, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
   rc = esConnReadRow(pStmt, a, 3, &bRow);
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   pA->iStreamKey = a[0];
   pA->iVersion = a[1];
   pA->iLastStoredAt = a[2];
@@ -152,89 +69,6 @@ static int versionMatches(i64 iExpected, i64 iVersion){
   if( iExpected==ES_EXPECT_ANY ) return 1;
   if( iExpected==ES_EXPECT_STREAM_EXISTS ) return iVersion>0;
   return iVersion==iExpected;
-}
-
-/*
-** The version check failed.  Is this a retry of a batch that is already
-** stored whole, right after the expected version?  Then *pbReplay is set
-** and the original result is in pA.
-*/
-static int checkReplay(EsAppend *pA, int *pbReplay){
-  EsBatch *pB = &pA->batch;
-  sqlite3_stmt *pStmt;
-  int i, rc;
-  *pbReplay = 0;
-  if( pA->iExpected<0 || pA->iStreamKey==0 ) return SQLITE_OK;
-  /* (Written so that a huge expected version cannot overflow: found by
-  ** fuzz_append.) */
-  if( pA->iExpected > pA->iVersion - pB->nEvent ) return SQLITE_OK;
-  rc = esConnStmt(pA->p, ES_STMT_EVENT_AT, &pStmt);
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
-  for(i=0; i<pB->nEvent; i++){
-    const EsEvent *pEv = &pB->aEvent[i];
-    int bSame = 0;
-    sqlite3_bind_int64(pStmt, 1, pA->iStreamKey);
-    sqlite3_bind_int64(pStmt, 2, pA->iExpected + 1 + i);
-    rc = sqlite3_step(pStmt);
-    if( rc==SQLITE_ROW ){
-      const void *aId = sqlite3_column_blob(pStmt, 0);
-      int nId = sqlite3_column_bytes(pStmt, 0);
-      const char *zType = (const char*)sqlite3_column_text(pStmt, 1);
-      int nType = sqlite3_column_bytes(pStmt, 1);
-      const char *zData = (const char*)sqlite3_column_text(pStmt, 2);
-      int nData = sqlite3_column_bytes(pStmt, 2);
-      bSame = nId==16 && memcmp(aId, pEv->eventId, 16)==0 && zType && zData
-           && sameContent(pEv, zType, nType, zData, nData);
-      pA->iGlobalPosition = sqlite3_column_int64(pStmt, 3);
-      rc = SQLITE_DONE;
-    }
-    sqlite3_reset(pStmt);
-    if( rc!=SQLITE_DONE ) return appendDbError(pA, rc);
-    if( !bSame ) return SQLITE_OK;
-  }
-  *pbReplay = 1;
-  pA->iNewVersion = pA->iExpected + pB->nEvent;
-  return SQLITE_OK;
-}
-
-/*
-** An event id that is already stored: the same event is skipped (its
-** global position noted), a different one is a refusal.  bMustExist: the
-** insert found it stored (else this is the check before writing, and an
-** id that is not stored is fine).
-*/
-static int checkStoredDuplicate(EsAppend *pA, const EsEvent *pEv,
-                                i64 *piStoredPos, int bMustExist){
-  sqlite3_stmt *pStmt;
-  int rc = esConnStmt(pA->p, ES_STMT_EVENT_BY_ID, &pStmt);
-  int bSame = 0;
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
-  sqlite3_bind_blob(pStmt, 1, pEv->eventId, 16, SQLITE_STATIC);
-  rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    const char *zType = (const char*)sqlite3_column_text(pStmt, 3);
-    int nType = sqlite3_column_bytes(pStmt, 3);
-    const char *zData = (const char*)sqlite3_column_text(pStmt, 4);
-    int nData = sqlite3_column_bytes(pStmt, 4);
-    *piStoredPos = sqlite3_column_int64(pStmt, 0);
-    bSame = zType && zData && sameContent(pEv, zType, nType, zData, nData);
-    rc = SQLITE_DONE;
-  }else if( rc==SQLITE_DONE ){
-    /* Not stored.  After an insert that changed nothing, the conflict
-    ** was not on event_id after all. */
-    bSame = 1;
-    if( bMustExist ) rc = SQLITE_CORRUPT;
-  }
-  sqlite3_reset(pStmt);
-  sqlite3_clear_bindings(pStmt);
-  if( rc!=SQLITE_DONE ) return appendDbError(pA, rc);
-  if( !bSame ){
-    char zId[ES_UUID_TEXT_LEN+1];
-    formatUuid(pEv->eventId, zId);
-    return appendRefusal(pA, SQLITE_CONSTRAINT_UNIQUE, "es_append: event id"
-        " %s is already stored with different content", zId);
-  }
-  return SQLITE_OK;
 }
 
 /* Bytes in the SQLite varint of v. */
@@ -272,13 +106,13 @@ static int journalIsOff(EsAppend *pA, int *pbOff){
   sqlite3_stmt *pStmt;
   int rc = esConnStmt(pA->p, ES_STMT_JOURNAL_MODE, &pStmt);
   *pbOff = 0;
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   if( sqlite3_step(pStmt)==SQLITE_ROW ){
     const char *z = (const char*)sqlite3_column_text(pStmt, 0);
     *pbOff = z && sqlite3_stricmp(z, "off")==0;
   }
   rc = sqlite3_reset(pStmt);
-  return rc==SQLITE_OK ? SQLITE_OK : appendDbError(pA, rc);
+  return rc==SQLITE_OK ? SQLITE_OK : esAppendDbError(pA, rc);
 }
 
 /*
@@ -316,19 +150,19 @@ static int findRefusals(EsAppend *pA, int *pbUndo){
       char zWhich[32];
       sqlite3_snprintf(sizeof(zWhich), zWhich, pB->nEvent>1 ? "event %d"
                        : "the event", i+1);
-      return appendRefusal(pA, SQLITE_TOOBIG, "es_append: %s is too big to"
+      return esAppendRefusal(pA, SQLITE_TOOBIG, "es_append: %s is too big to"
           " store: its row would take up to %lld bytes, more than"
           " SQLITE_LIMIT_LENGTH (%lld)", zWhich, rowLengthBound(pA, pEv),
           nLimit);
     }
     if( pEv->hasEventId && pB->nEvent>1 ){
       iPos = 0;
-      rc = checkStoredDuplicate(pA, pEv, &iPos, 0);
+      rc = esIdempotencyStored(pA, pEv, &iPos, 0);
       if( rc ) return rc;
       if( iPos>0 ){
         if( pA->aStoredPos==0 ){
           pA->aStoredPos = sqlite3_malloc64(sizeof(i64)*(sqlite3_uint64)pB->nEvent);
-          if( pA->aStoredPos==0 ) return appendDbError(pA, SQLITE_NOMEM);
+          if( pA->aStoredPos==0 ) return esAppendDbError(pA, SQLITE_NOMEM);
           memset(pA->aStoredPos, 0, sizeof(i64)*(size_t)pB->nEvent);
         }
         pA->aStoredPos[i] = iPos;
@@ -342,7 +176,7 @@ static int findRefusals(EsAppend *pA, int *pbUndo){
     rc = journalIsOff(pA, &bOff);
     if( rc ) return rc;
     if( bOff ){
-      return appendRefusal(pA, SQLITE_ERROR, "es_append: journal_mode=OFF"
+      return esAppendRefusal(pA, SQLITE_ERROR, "es_append: journal_mode=OFF"
           " cannot roll back a write, and this database has objects of its"
           " own on the store's tables (a TEMP trigger, a UNIQUE, partial or"
           " expression index) that could refuse part of this append after"
@@ -357,7 +191,7 @@ static int nextStreamKey(EsAppend *pA, i64 *piKey){
   sqlite3_stmt *pStmt;
   int bRow, rc = esConnStmt(pA->p, ES_STMT_NEXT_STREAM_KEY, &pStmt);
   if( rc==SQLITE_OK ) rc = esConnReadRow(pStmt, piKey, 1, &bRow);
-  return rc==SQLITE_OK ? SQLITE_OK : appendDbError(pA, rc);
+  return rc==SQLITE_OK ? SQLITE_OK : esAppendDbError(pA, rc);
 }
 
 /* Run a bound insert and note in the scope whether it wrote a row. */
@@ -376,13 +210,13 @@ static int runInsert(EsAppend *pA, sqlite3_stmt *pStmt){
 static int insertStream(EsAppend *pA, i64 iKey){
   sqlite3_stmt *pStmt;
   int rc = esConnStmt(pA->p, ES_STMT_INSERT_STREAM, &pStmt);
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   sqlite3_bind_int64(pStmt, 1, iKey);
   sqlite3_bind_text(pStmt, 2, pA->aggId.z, pA->aggId.n, SQLITE_STATIC);
   sqlite3_bind_text(pStmt, 3, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
   rc = runInsert(pA, pStmt);
   sqlite3_clear_bindings(pStmt);
-  return rc==SQLITE_OK ? SQLITE_OK : appendDbError(pA, rc);
+  return rc==SQLITE_OK ? SQLITE_OK : esAppendDbError(pA, rc);
 }
 
 static void bindOptionalText(sqlite3_stmt *pStmt, int i, const EsText *pT){
@@ -425,7 +259,7 @@ static int insertEvent(EsAppend *pA, sqlite3_stmt *pStmt, EsEvent *pEv,
     sqlite3_bind_text(pStmt, 15, pEv->metadata.z, pEv->metadata.n,
                       SQLITE_STATIC);
     rc = runInsert(pA, pStmt);
-    if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+    if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
     if( sqlite3_changes(pA->p->db)>0 ){
       *pbStored = 1;
       return SQLITE_OK;
@@ -458,7 +292,7 @@ static int insertEvents(EsAppend *pA){
   if( iStoredAt<pA->iLastStoredAt ) iStoredAt = pA->iLastStoredAt;
 
   rc = esConnStmt(pA->p, ES_STMT_INSERT_EVENT, &pStmt);
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   /* What every event of the batch shares is bound once: bindings outlive
   ** sqlite3_reset(), and each bind takes the connection's mutex. */
   sqlite3_bind_int64(pStmt, 1, iKey);
@@ -480,7 +314,7 @@ static int insertEvents(EsAppend *pA){
       iVersion++;
       iLastInserted = sqlite3_last_insert_rowid(pA->p->db);
     }else if( rc==SQLITE_OK ){
-      rc = checkStoredDuplicate(pA, pEv, &iStoredPos, 1);
+      rc = esIdempotencyStored(pA, pEv, &iStoredPos, 1);
     }
   }
   sqlite3_clear_bindings(pStmt);
@@ -491,7 +325,7 @@ static int insertEvents(EsAppend *pA){
   }
   if( iLastInserted==0 ){
     /* Every event was already stored: report where the last one is. */
-    rc = checkStoredDuplicate(pA, &pB->aEvent[pB->nEvent-1], &iStoredPos, 1);
+    rc = esIdempotencyStored(pA, &pB->aEvent[pB->nEvent-1], &iStoredPos, 1);
     if( rc ) return rc;
   }
   pA->iNewVersion = iVersion;
@@ -508,17 +342,17 @@ static int ensureSchema(EsAppend *pA){
   char *zErr = 0;
   rc = esSchemaExists(p, &bExists);
   if( rc==SQLITE_OK && !bExists ) rc = esSchemaWasDropped(p, &bDropped);
-  if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+  if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   if( bDropped ){
-    return appendRefusal(pA, SQLITE_ERROR, "es_append: " ES_DROPPED_PROBLEM);
+    return esAppendRefusal(pA, SQLITE_ERROR, "es_append: " ES_DROPPED_PROBLEM);
   }
   if( !bExists ){
     rc = esScopeNeedAtomic(p, &pA->scope);
-    if( rc!=SQLITE_OK ) return appendDbError(pA, rc);
+    if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   }
   rc = esSchemaCreate(p, &zErr);
   if( rc!=SQLITE_OK ){
-    appendError(pA, rc, "es_append: %s", zErr ? zErr : sqlite3_errstr(rc));
+    esAppendError(pA, rc, "es_append: %s", zErr ? zErr : sqlite3_errstr(rc));
   }
   sqlite3_free(zErr);
   return rc==SQLITE_OK ? SQLITE_OK : pA->rcErr;
@@ -539,7 +373,7 @@ static int checkSchemaIfChanged(EsAppend *pA){
   if( p->iCheckedReprepare==n ) return SQLITE_OK;
   rc = esSchemaCheck(p, &zErr);
   if( rc!=SQLITE_OK ){
-    appendError(pA, rc, "es_append: %s", zErr ? zErr : sqlite3_errstr(rc));
+    esAppendError(pA, rc, "es_append: %s", zErr ? zErr : sqlite3_errstr(rc));
     sqlite3_free(zErr);
     return pA->rcErr;
   }
@@ -572,10 +406,10 @@ static int appendInScope(EsAppend *pA){
   if( rc ) return rc;
 
   if( !versionMatches(pA->iExpected, pA->iVersion) ){
-    rc = checkReplay(pA, &bReplay);
+    rc = esIdempotencyReplay(pA, &bReplay);
     if( rc ) return rc;
     if( bReplay ) return SQLITE_OK;
-    return appendRefusal(pA, SQLITE_CONSTRAINT_FUNCTION, "es_append: version"
+    return esAppendRefusal(pA, SQLITE_CONSTRAINT_FUNCTION, "es_append: version"
         " conflict on stream '%.*s:%.*s': expected version %lld, actual"
         " version %lld", pA->aggId.n, pA->aggId.z, pA->aggType.n,
         pA->aggType.z, pA->iExpected, pA->iVersion);
@@ -585,7 +419,7 @@ static int appendInScope(EsAppend *pA){
   if( rc ) return rc;
   if( bUndo ){
     rc = esScopeNeedAtomic(p, &pA->scope);
-    if( rc ) return appendDbError(pA, rc);
+    if( rc ) return esAppendDbError(pA, rc);
   }
   return insertEvents(pA);
 }
@@ -596,10 +430,10 @@ static int parseEvents(EsAppend *pA, int argc, sqlite3_value **argv){
   if( argc==4 ){
     int eType = sqlite3_value_type(argv[3]);
     if( eType==SQLITE_NULL ){
-      return appendError(pA, SQLITE_ERROR, "es_append: events is NULL");
+      return esAppendError(pA, SQLITE_ERROR, "es_append: events is NULL");
     }
     if( eType!=SQLITE_TEXT ){
-      return appendError(pA, SQLITE_ERROR, "es_append: events must be JSON"
+      return esAppendError(pA, SQLITE_ERROR, "es_append: events must be JSON"
                          " text");
     }
     rc = esBatchParseJson(&pA->batch, (const char*)sqlite3_value_text(argv[3]),
@@ -610,9 +444,9 @@ static int parseEvents(EsAppend *pA, int argc, sqlite3_value **argv){
   }
   if( rc==0 ) return SQLITE_OK;
   if( pA->batch.rcErr==SQLITE_NOMEM || pA->batch.zErr==0 ){
-    return appendDbError(pA, SQLITE_NOMEM);
+    return esAppendDbError(pA, SQLITE_NOMEM);
   }
-  return appendError(pA, SQLITE_ERROR, "es_append: %s", pA->batch.zErr);
+  return esAppendError(pA, SQLITE_ERROR, "es_append: %s", pA->batch.zErr);
 }
 
 /* Open the scope, append, close the scope. */
@@ -621,17 +455,17 @@ static int appendWithScope(EsAppend *pA){
   int rc = esScopeBegin(p, &pA->scope);
   if( rc==SQLITE_MISUSE ){
     char *z = esScopeOrphanError("es_append");
-    appendError(pA, SQLITE_ERROR, "%s", z ? z : "out of memory");
+    esAppendError(pA, SQLITE_ERROR, "%s", z ? z : "out of memory");
     sqlite3_free(z);
     return pA->rcErr;
   }
   if( rc!=SQLITE_OK ){
     char *zLock = esScopeLockError(p, "es_append", sqlite3_extended_errcode(p->db));
     if( zLock ){
-      appendError(pA, sqlite3_extended_errcode(p->db), "%s", zLock);
+      esAppendError(pA, sqlite3_extended_errcode(p->db), "%s", zLock);
       sqlite3_free(zLock);
     }else{
-      appendError(pA, rc, "es_append: cannot take the write lock: %s",
+      esAppendError(pA, rc, "es_append: cannot take the write lock: %s",
                   sqlite3_errmsg(p->db));
     }
     esScopeRollback(p, &pA->scope);
@@ -640,7 +474,7 @@ static int appendWithScope(EsAppend *pA){
   rc = appendInScope(pA);
   if( rc==SQLITE_OK ){
     rc = esScopeCommit(p, &pA->scope);
-    if( rc ) appendError(pA, rc, "es_append: commit failed: %s",
+    if( rc ) esAppendError(pA, rc, "es_append: commit failed: %s",
                          sqlite3_errmsg(p->db));
   }else if( esScopeRollback(p, &pA->scope) && pA->zErr ){
     char *z = sqlite3_mprintf("%s (the transaction was rolled back)", pA->zErr);
@@ -674,10 +508,10 @@ static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   rc = parseEvents(&a, argc, argv);
   if( rc==SQLITE_OK && p->bInAppend ){
-    rc = appendError(&a, SQLITE_ERROR, "es_append: called recursively (from"
+    rc = esAppendError(&a, SQLITE_ERROR, "es_append: called recursively (from"
                      " a trigger on the store?)");
   }
-  if( rc==SQLITE_OK ) rc = findBatchDuplicates(&a);
+  if( rc==SQLITE_OK ) rc = esIdempotencyBatch(&a);
   if( rc==SQLITE_OK ){
     i64 iSavedRowid = sqlite3_last_insert_rowid(p->db);
     p->bInAppend = 1;

@@ -11,8 +11,8 @@
 **   arguments   args.c batch.c
 **   results     result.c
 **   state       conn.c schema.c storage.c scope.c
-**   functions   append.c functions.c verify.c testing.c
-**   tables      vtab/columns.c vtab/plan.c vtab/event_vtab.c
+**   functions   append.c idempotency.c functions.c verify.c testing.c
+**   tables      vtab/columns.c vtab/plan.c vtab/sql.c vtab/event_vtab.c
 **   entry       eventstore.c
 **
 ** Only eventstore.c uses SQLITE_EXTENSION_INIT1; the other files use
@@ -329,9 +329,41 @@ int  esScopeRollback(EsConn*, EsScope*);
 char *esScopeOrphanError(const char *zFunc);
 char *esScopeLockError(EsConn*, const char *zFunc, int rcExtended);
 
-/* ------------------------------------------------- append.c, functions.c,
-** verify.c, testing.c: each registers its SQL functions */
+/* ------------------------------------------------ append.c, idempotency.c */
+/* The state of one es_append call. */
+typedef struct EsAppend EsAppend;
+struct EsAppend {
+  EsConn *p;
+  EsScope scope;
+  EsText aggId;
+  EsText aggType;
+  i64 iExpected;
+  EsBatch batch;
+  int *aDupOf;          /* aDupOf[i]: earlier event with the same id, or -1 */
+  i64 *aStoredPos;      /* aStoredPos[i]: where event i is already stored
+                        ** (found before writing, findRefusals), or 0 */
+  i64 iStreamKey;       /* 0: the stream does not exist yet */
+  i64 iVersion;         /* the stream's version before the append */
+  i64 iLastStoredAt;    /* stored_at of the newest event in the store */
+  i64 iNewVersion;
+  i64 iGlobalPosition;
+  char *zErr;           /* error message, sqlite3_malloc'ed */
+  int rcErr;            /* its code */
+};
+int esAppendError(EsAppend*, int rc, const char *zFmt, ...);
+int esAppendDbError(EsAppend*, int rc);
+/* A refusal of the batch (see THE RULE in scope.c). */
+#define esAppendRefusal(pA, rc, ...) \
+  esAppendError(pA, esScopeRefuse(&(pA)->scope, rc), __VA_ARGS__)
 int esAppendRegister(sqlite3*, EsConn*);
+
+int esIdempotencyBatch(EsAppend*);
+int esIdempotencyReplay(EsAppend*, int *pbReplay);
+int esIdempotencyStored(EsAppend*, const EsEvent*, i64 *piStoredPos,
+                        int bMustExist);
+
+/* ------------------------------------------- functions.c, verify.c,
+** testing.c: each registers its SQL functions */
 int esFunctionsRegister(sqlite3*, EsConn*);
 int esVerifyRegister(sqlite3*, EsConn*);
 #ifdef ES_TESTING
@@ -418,11 +450,11 @@ const EsColumn *esColumnsByCode(char cCode);
 **                            table consumed an ORDER BY); without it an
 **                            occurred_at plan returns them in time order
 **
-** xFilter turns the plan into SQL over main.es_events (esPlanBuildSql),
+** xFilter turns the plan into SQL over main.es_events (sql.c, esSqlBuild),
 ** binds argv to it and steps it; ORDER BY, LIMIT and OFFSET are part of
 ** that query, and the cursor streams its rows.  Where the rows come from
 ** several ranges of an index, one statement per range (an arm, ES_ARM_*)
-** is merged by the cursor.  Which index drives the query (driverIndex):
+** is merged by the cursor.  Which index drives the query (sql.c):
 **   event_id =, global_position =     the unique index, the rowid
 **   one stream (s=, or a= with t=)    es_events_stream, in stream order
 **   the streams of a= or of s IN      es_events_stream, one arm each
@@ -461,19 +493,23 @@ enum EsArmKind {
 #define ES_PLAN_ARM_LIMIT_PARAM 199
 
 int  esPlanBestIndex(EsVtab*, sqlite3_index_info*);
+int  esPlanFindSlot(const char *idxStr, char cCol, char cOp);
+int  esPlanNamesOneStream(const char *idxStr);
 int  esPlanArmKind(const char *idxStr);
 int  esPlanArmSlot(const char *idxStr, int eArm);
-int  esPlanBuildSql(EsVtab*, int idxNum, const char *idxStr, int eArm,
-                    char **pzSql);
-int  esPlanBind(EsVtab*, sqlite3_stmt*, const char *idxStr, int eArm,
-                int argc, sqlite3_value **argv, i64 iSnapshot, int *pbEmpty);
-int  esPlanStreamId(EsVtab*, sqlite3_value*, const char **pz, int *pn,
-                    int *pnId);
-int  esPlanInValues(EsVtab*, char cCol, sqlite3_value *pList,
-                    sqlite3_value **apVal, int nMax, int *pn);
-void esPlanInFree(sqlite3_value **apVal, int n);
 void esPlanLimits(const char *idxStr, int argc, sqlite3_value **argv,
                   i64 *pnLimit, i64 *pnOffset);
+
+/* ----------------------------------------------------------- vtab/sql.c */
+int  esSqlBuild(EsVtab*, int idxNum, const char *idxStr, int eArm,
+                char **pzSql);
+int  esSqlBind(EsVtab*, sqlite3_stmt*, const char *idxStr, int eArm,
+               int argc, sqlite3_value **argv, i64 iSnapshot, int *pbEmpty);
+int  esSqlStreamId(EsVtab*, sqlite3_value*, const char **pz, int *pn,
+                   int *pnId);
+int  esSqlInValues(EsVtab*, char cCol, sqlite3_value *pList,
+                   sqlite3_value **apVal, int nMax, int *pn);
+void esSqlInFree(sqlite3_value **apVal, int n);
 
 /* ---------------------------------------------------- vtab/event_vtab.c */
 int esVtabRegister(sqlite3*, EsConn*);

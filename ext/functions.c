@@ -16,6 +16,16 @@
 */
 #include "es_internal.h"
 
+/* An integer result, or the database error that stopped the function. */
+static void resultInteger(sqlite3_context *ctx, const char *zFunc, int rc,
+                          i64 v){
+  if( rc!=SQLITE_OK ){
+    esResultDbError(ctx, zFunc, rc);
+  }else{
+    sqlite3_result_int64(ctx, v);
+  }
+}
+
 /* es_version(aggregate_id, aggregate_type) or es_version(stream_id) */
 static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
@@ -30,11 +40,7 @@ static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   rc = esStorageStreamLookup(p, id.z, id.n, type.z, type.n, &iKey, &iVersion);
-  if( rc!=SQLITE_OK ){
-    esResultDbError(ctx, "es_version", rc);
-    return;
-  }
-  sqlite3_result_int64(ctx, iVersion);
+  resultInteger(ctx, "es_version", rc, iVersion);
 }
 
 static void globalPositionFunc(sqlite3_context *ctx, int argc,
@@ -43,11 +49,7 @@ static void globalPositionFunc(sqlite3_context *ctx, int argc,
   i64 iPos = 0;
   int rc = esStorageGlobalPosition(p, &iPos);
   (void)argc; (void)argv;
-  if( rc!=SQLITE_OK ){
-    esResultDbError(ctx, "es_global_position", rc);
-    return;
-  }
-  sqlite3_result_int64(ctx, iPos);
+  resultInteger(ctx, "es_global_position", rc, iPos);
 }
 
 static void eventExistsFunc(sqlite3_context *ctx, int argc,
@@ -69,11 +71,7 @@ static void eventExistsFunc(sqlite3_context *ctx, int argc,
     }
   }
   rc = esStorageEventExists(p, aId, &bExists);
-  if( rc!=SQLITE_OK ){
-    esResultDbError(ctx, "es_event_exists", rc);
-    return;
-  }
-  sqlite3_result_int(ctx, bExists);
+  resultInteger(ctx, "es_event_exists", rc, bExists);
 }
 
 static void uuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){

@@ -59,6 +59,9 @@ struct EsSchemaObject {
     " BEFORE DELETE ON " T " BEGIN SELECT RAISE(ABORT, 'eventstore: " T \
     " is append-only: stored " WHAT " cannot be deleted'); END" }
 
+#define ES_INDEX(NAME, KIND, COLUMNS) \
+  { "index", NAME, "es_events", KIND, " ON es_events" COLUMNS }
+
 static const EsSchemaObject aObject[] = {
   { "table", "es_meta", "es_meta", "TABLE",
     "(key TEXT PRIMARY KEY NOT NULL, value NOT NULL) WITHOUT ROWID" },
@@ -73,23 +76,20 @@ static const EsSchemaObject aObject[] = {
     " tenant_id TEXT, actor_id TEXT, correlation_id BLOB, causation_id BLOB,"
     " occurred_at INTEGER NOT NULL, stored_at INTEGER NOT NULL,"
     " data TEXT NOT NULL, metadata TEXT NOT NULL)" },
-  { "index", "es_events_stream", "es_events", "UNIQUE INDEX",
-    " ON es_events(stream_key, stream_position)" },
-  { "index", "es_events_event_id", "es_events", "UNIQUE INDEX",
-    " ON es_events(event_id)" },
-  { "index", "es_events_event_type", "es_events", "INDEX",
-    " ON es_events(event_type)" },
-  { "index", "es_events_aggregate_type", "es_events", "INDEX",
-    " ON es_events(aggregate_type)" },
-  { "index", "es_events_tenant", "es_events", "INDEX",
-    " ON es_events(tenant_id) WHERE tenant_id IS NOT NULL" },
-  { "index", "es_events_occurred_at", "es_events", "INDEX",
-    " ON es_events(occurred_at)" },
+  ES_INDEX("es_events_stream", "UNIQUE INDEX", "(stream_key, stream_position)"),
+  ES_INDEX("es_events_event_id", "UNIQUE INDEX", "(event_id)"),
+  ES_INDEX("es_events_event_type", "INDEX", "(event_type)"),
+  ES_INDEX("es_events_aggregate_type", "INDEX", "(aggregate_type)"),
+  ES_INDEX("es_events_tenant", "INDEX",
+           "(tenant_id) WHERE tenant_id IS NOT NULL"),
+  ES_INDEX("es_events_occurred_at", "INDEX", "(occurred_at)"),
   ES_IMMUTABLE("es_events", "events"),
   ES_IMMUTABLE("es_streams", "streams"),
   ES_IMMUTABLE("es_meta", "metadata"),
 };
-#define N_OBJECT ((int)(sizeof(aObject)/sizeof(aObject[0])))
+#define N_OBJECT ES_ARRAYSIZE(aObject)
+#undef ES_INDEX
+#undef ES_IMMUTABLE
 
 /* How many of the three es_* tables exist in main. */
 static int countTables(EsConn *p, int *pn){

@@ -132,19 +132,16 @@ void esUuidFormat(const u8 *a, char *zOut){
 ** blob.  Returns 0 on success, 1 if the value is not a UUID, 2 if NULL.
 */
 int esUuidFromValue(sqlite3_value *pVal, u8 *aOut16){
-  switch( sqlite3_value_type(pVal) ){
-    case SQLITE_NULL:
-      return 2;
-    case SQLITE_BLOB:
-      if( sqlite3_value_bytes(pVal)!=16 ) return 1;
-      memcpy(aOut16, sqlite3_value_blob(pVal), 16);
-      return 0;
-    case SQLITE_TEXT: {
-      const char *z = (const char*)sqlite3_value_text(pVal);
-      if( z==0 ) return 1;
-      return esUuidParse(z, sqlite3_value_bytes(pVal), aOut16);
-    }
-    default:
-      return 1;
+  int eType = sqlite3_value_type(pVal);
+  const char *z;
+  if( eType==SQLITE_NULL ) return 2;
+  if( eType==SQLITE_BLOB ){
+    if( sqlite3_value_bytes(pVal)!=16 ) return 1;
+    memcpy(aOut16, sqlite3_value_blob(pVal), 16);
+    return 0;
   }
+  if( eType!=SQLITE_TEXT || (z = (const char*)sqlite3_value_text(pVal))==0 ){
+    return 1;
+  }
+  return esUuidParse(z, sqlite3_value_bytes(pVal), aOut16);
 }

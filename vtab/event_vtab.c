@@ -197,7 +197,7 @@ struct PlanArgs {
 
 static int buildSql(void *pArg, char **pzSql){
   PlanArgs *pA = (PlanArgs*)pArg;
-  return esPlanBuildSql(pA->pTab, pA->idxNum, pA->idxStr, pA->eArm, pzSql);
+  return esSqlBuild(pA->pTab, pA->idxNum, pA->idxStr, pA->eArm, pzSql);
 }
 
 /*
@@ -231,7 +231,7 @@ static int streamArms(EsVtab *pTab, const char *idxStr, sqlite3_value *pVal,
     const char *z;
     int nText, nId, k;
     i64 iKey = 0, iVersion;
-    rc = esPlanStreamId(pTab, pId, &z, &nText, &nId);
+    rc = esSqlStreamId(pTab, pId, &z, &nText, &nId);
     if( rc!=SQLITE_OK ) return rc;
     if( nId<0 ) continue;
     rc = esStorageStreamLookup(pTab->p, z, nId, z+nId+1, nText-nId-1, &iKey,
@@ -274,7 +274,7 @@ static int openArm(EsCursor *pCur, PlanArgs *pArgs, int argc,
 #ifdef ES_TESTING
   esTestingNoteQuery(pTab->p, pArm->pQuery->zSql);
 #endif
-  rc = esPlanBind(pTab, pStmt, pArgs->idxStr, pArgs->eArm, argc, argv,
+  rc = esSqlBind(pTab, pStmt, pArgs->idxStr, pArgs->eArm, argc, argv,
                   iSnapshot, pbEmpty);
   if( rc==SQLITE_OK && pArgs->eArm==ES_ARM_STREAM ){
     rc = sqlite3_bind_int64(pStmt, ES_PLAN_ARM_PARAM, iKey);
@@ -313,7 +313,7 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
   if( args.eArm==ES_ARM_STREAM ){
     rc = streamArms(pTab, idxStr, argv[iSlot], aKey, &n);
   }else if( args.eArm==ES_ARM_TYPE ){
-    rc = esPlanInValues(pTab, ES_CODE_EVENT_TYPE, argv[iSlot], apType,
+    rc = esSqlInValues(pTab, ES_CODE_EVENT_TYPE, argv[iSlot], apType,
                         ES_PLAN_MERGE_MAX, &n);
     nType = n>ES_PLAN_MERGE_MAX ? ES_PLAN_MERGE_MAX : n;
   }
@@ -332,7 +332,7 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
                  args.eArm==ES_ARM_TYPE ? apType[k] : 0,
                  nLimit<0 ? -1 : nLimit + nOffset, &bEmpty);
   }
-  esPlanInFree(apType, nType);
+  esSqlInFree(apType, nType);
   if( rc!=SQLITE_OK || bEmpty || pCur->nArm==0 ){
     releaseArms(pCur);
     return rc;

@@ -1,8 +1,9 @@
 /*
 ** plan.c -- query planning for event_all and event_stream: xBestIndex,
-** and the SQL that xFilter runs for a plan.  The idxNum/idxStr contract
-** between the two is written once, in es_internal.h; what each column
-** allows is in columns.c.
+** and how xFilter reads a plan back (its slots, its arms, its LIMIT).  The
+** idxNum/idxStr contract between the two is written once, in
+** es_internal.h; what each column allows is in columns.c; the SQL a plan
+** runs is built and bound in sql.c.
 **
 ** ORDER.  Every plan returns its rows in global order (within one stream
 ** that is stream order), whether or not the query says ORDER BY; the one
@@ -11,7 +12,7 @@
 ** hold without a sort step and with flat memory:
 **   - each inner query names its driving index (INDEXED BY, NOT INDEXED),
 **     one whose order is global order for the terms it serves, so SQLite
-**     never sorts (driverIndex);
+**     never sorts (sql.c, driverIndex);
 **   - rows that come from several ranges of an index (the streams of one
 **     aggregate id, the values of an IN list) are read by one inner
 **     statement per range, an "arm", and the cursor merges the arms by
@@ -301,10 +302,10 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
   return SQLITE_OK;
 }
 
-/* ------------------------------------------------------ the inner query */
+/* --------------------------------------------------- reading a plan back */
 
 /* The first slot with column cCol and operator cOp (0: any), or -1. */
-static int findSlot(const char *idxStr, char cCol, char cOp){
+int esPlanFindSlot(const char *idxStr, char cCol, char cOp){
   int i;
   for(i=0; idxStr[2*i]; i++){
     if( idxStr[2*i]==cCol && (cOp==0 || idxStr[2*i+1]==cOp) ) return i;
@@ -313,15 +314,15 @@ static int findSlot(const char *idxStr, char cCol, char cOp){
 }
 
 /* True if the plan names exactly one stream (s=, or a= with t=). */
-static int namesOneStream(const char *idxStr){
-  return findSlot(idxStr, ES_CODE_STREAM_ID, '=')>=0
-      || (findSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')>=0
-          && findSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=')>=0);
+int esPlanNamesOneStream(const char *idxStr){
+  return esPlanFindSlot(idxStr, ES_CODE_STREAM_ID, '=')>=0
+      || (esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')>=0
+          && esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=')>=0);
 }
 
 static int hasUniqueTerm(const char *idxStr){
-  return findSlot(idxStr, ES_CODE_EVENT_ID, '=')>=0
-      || findSlot(idxStr, ES_CODE_GLOBAL_POSITION, '=')>=0;
+  return esPlanFindSlot(idxStr, ES_CODE_EVENT_ID, '=')>=0
+      || esPlanFindSlot(idxStr, ES_CODE_GLOBAL_POSITION, '=')>=0;
 }
 
 /*
@@ -332,12 +333,12 @@ static int hasUniqueTerm(const char *idxStr){
 ** there would be more than ES_PLAN_MERGE_MAX arms.
 */
 int esPlanArmKind(const char *idxStr){
-  if( namesOneStream(idxStr) || hasUniqueTerm(idxStr) ) return ES_ARM_NONE;
-  if( findSlot(idxStr, ES_CODE_STREAM_ID, 'i')>=0
-   || findSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')>=0 ){
+  if( esPlanNamesOneStream(idxStr) || hasUniqueTerm(idxStr) ) return ES_ARM_NONE;
+  if( esPlanFindSlot(idxStr, ES_CODE_STREAM_ID, 'i')>=0
+   || esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')>=0 ){
     return ES_ARM_STREAM;
   }
-  if( findSlot(idxStr, ES_CODE_EVENT_TYPE, 'i')>=0 ) return ES_ARM_TYPE;
+  if( esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, 'i')>=0 ) return ES_ARM_TYPE;
   return ES_ARM_NONE;
 }
 
@@ -346,447 +347,12 @@ int esPlanArmSlot(const char *idxStr, int eArm){
   int i;
   switch( eArm ){
     case ES_ARM_STREAM:
-      i = findSlot(idxStr, ES_CODE_STREAM_ID, 'i');
-      return i>=0 ? i : findSlot(idxStr, ES_CODE_AGGREGATE_ID, '=');
+      i = esPlanFindSlot(idxStr, ES_CODE_STREAM_ID, 'i');
+      return i>=0 ? i : esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_ID, '=');
     case ES_ARM_TYPE:
-      return findSlot(idxStr, ES_CODE_EVENT_TYPE, 'i');
+      return esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, 'i');
   }
   return -1;
-}
-
-/*
-** The index that drives the plan's query, as the clause that follows the
-** table's name, and whether the rows come in stream order.  Each choice
-** reads its rows in global order (an equality on an index whose entries
-** end in the rowid, the stream index within a stream, the rowid), so the
-** query never sorts; only occurred_at's index reads in time order, which
-** an ordered plan then sorts (the one sort a plan can have: the rows of
-** an occurred_at range, in global order).
-*/
-static const char *driverIndex(const char *idxStr, int eArm, int *pbStream,
-                               int *pbUnique){
-  *pbStream = *pbUnique = 0;
-  if( findSlot(idxStr, ES_CODE_EVENT_ID, '=')>=0 ){
-    *pbUnique = 1;
-    return " INDEXED BY es_events_event_id";
-  }
-  if( findSlot(idxStr, ES_CODE_GLOBAL_POSITION, '=')>=0 ){
-    *pbUnique = 1;
-    return " NOT INDEXED";
-  }
-  if( namesOneStream(idxStr) || eArm==ES_ARM_STREAM ){
-    *pbStream = 1;
-    return " INDEXED BY es_events_stream";
-  }
-  if( findSlot(idxStr, ES_CODE_EVENT_TYPE, '=')>=0 || eArm==ES_ARM_TYPE ){
-    return " INDEXED BY es_events_event_type";
-  }
-  if( findSlot(idxStr, ES_CODE_TENANT_ID, '=')>=0 ){
-    return " INDEXED BY es_events_tenant";
-  }
-  if( findSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=')>=0 ){
-    return " INDEXED BY es_events_aggregate_type";
-  }
-  if( findSlot(idxStr, ES_CODE_GLOBAL_POSITION, 0)>=0
-   || findSlot(idxStr, ES_CODE_STORED_AT, 0)>=0 ){
-    return " NOT INDEXED";
-  }
-  if( findSlot(idxStr, ES_CODE_OCCURRED_AT, 0)>=0 ){
-    return " INDEXED BY es_events_occurred_at";
-  }
-  return " NOT INDEXED";
-}
-
-static const char *sqlOperator(char cOp){
-  switch( cOp ){
-    case '<': return "<";
-    case '{': return "<=";
-    case '>': return ">";
-    case '}': return ">=";
-  }
-  return "=";
-}
-
-/* The es_events column that filter code cCol compares. */
-static const char *storageColumnOf(char cCol){
-  const EsColumn *pCol = esColumnsByCode(cCol);
-  assert( pCol && pCol->iScol>=0 );
-  return esColumnsStorage[pCol->iScol];
-}
-
-/* The term of slot i (parameter ?iParam), or of the arm (?ES_PLAN_ARM). */
-static void appendTerm(sqlite3_str *pStr, const char *idxStr, int i,
-                       int iArmSlot){
-  char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
-  int iParam = 2*i+2;
-  if( i==iArmSlot ){
-    sqlite3_str_appendf(pStr, " AND %s=?%d", cCol==ES_CODE_EVENT_TYPE ?
-                        "event_type" : "stream_key", ES_PLAN_ARM_PARAM);
-    return;
-  }
-  switch( cCol ){
-    case ES_CODE_STREAM_ID:
-      if( cOp=='i' ){
-        sqlite3_str_appendf(pStr, " AND aggregate_id||':'||aggregate_type IN"
-            " (SELECT value FROM json_each(?%d))", iParam);
-      }else{
-        sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
-            " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
-            iParam, iParam+1);
-      }
-      break;
-    case ES_CODE_AGGREGATE_ID: {
-      int iType = findSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=');
-      if( iType>=0 ){
-        sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
-            " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
-            iParam, 2*iType+2);
-      }else{
-        sqlite3_str_appendf(pStr, " AND stream_key IN (SELECT stream_key"
-            " FROM main.es_streams WHERE aggregate_id=?%d)", iParam);
-      }
-      break;
-    }
-    case ES_CODE_AGGREGATE_TYPE:
-      if( findSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')<0 ){
-        sqlite3_str_appendf(pStr, " AND aggregate_type=?%d", iParam);
-      }
-      break;                /* else in the aggregate id's stream term */
-    case ES_CODE_LIMIT:
-    case ES_CODE_OFFSET:
-      break;
-    case ES_CODE_STORED_AT:
-      /* A stored_at bound, turned into a global_position range by
-      ** esPlanBind: [?(2i+2), ?(2i+3)). */
-      sqlite3_str_appendf(pStr, " AND global_position>=?%d"
-                          " AND global_position<?%d", iParam, iParam+1);
-      break;
-    default:
-      if( cOp=='i' ){
-        sqlite3_str_appendf(pStr, " AND %s IN (SELECT value FROM"
-            " json_each(?%d))", storageColumnOf(cCol), iParam);
-      }else{
-        sqlite3_str_appendf(pStr, " AND %s%s?%d", storageColumnOf(cCol),
-                            sqlOperator(cOp), iParam);
-      }
-      break;
-  }
-}
-
-/*
-** The SQL of a plan, read as eArm says (esPlanArmKind).  Parameters: ?1
-** is the snapshot bound (the highest global position when the cursor
-** started: rows appended while it is open are not seen, so a scan that
-** appends cannot run forever); argv slot i (0-based) is parameter
-** ?(2*i+2), and for a stream id also ?(2*i+3), the id's two parts.  An
-** arm's stream key or event type is ?ES_PLAN_ARM_PARAM, and LIMIT in an
-** arm ?ES_PLAN_ARM_LIMIT_PARAM: the cursor applies LIMIT and OFFSET to
-** the merged rows, so each arm reads at most LIMIT + OFFSET of them.
-*/
-int esPlanBuildSql(EsVtab *pTab, int idxNum, const char *idxStr, int eArm,
-                   char **pzSql){
-  sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
-  int i, bStream, bUnique, iArmSlot = esPlanArmSlot(idxStr, eArm);
-  int bDesc = (idxNum & ES_PLAN_DESC)!=0;
-  const char *zIndex = driverIndex(idxStr, eArm, &bStream, &bUnique);
-
-  sqlite3_str_appendall(pStr, "SELECT ");
-  for(i=0; i<ES_SCOL_COUNT; i++){
-    int bUsed = (idxNum>>1) & (1<<i);
-    sqlite3_str_appendf(pStr, "%s%s", i ? "," : "",
-                        bUsed ? esColumnsStorage[i] : "NULL");
-  }
-  sqlite3_str_appendf(pStr, " FROM main.es_events%s WHERE global_position<=?1",
-                      zIndex);
-  for(i=0; idxStr[2*i]; i++) appendTerm(pStr, idxStr, i, iArmSlot);
-
-  if( bUnique ){
-    /* at most one row */
-  }else if( bStream ){
-    sqlite3_str_appendall(pStr, bDesc ? " ORDER BY stream_position DESC"
-                                      : " ORDER BY stream_position");
-  }else if( strstr(zIndex, "occurred_at") && (idxNum & ES_PLAN_ORDERED)==0 ){
-    sqlite3_str_appendall(pStr, " ORDER BY occurred_at, global_position");
-  }else{
-    sqlite3_str_appendall(pStr, bDesc ? " ORDER BY global_position DESC"
-                                      : " ORDER BY global_position");
-  }
-  if( eArm!=ES_ARM_NONE ){
-    if( findSlot(idxStr, ES_CODE_LIMIT, 0)>=0 ){
-      sqlite3_str_appendf(pStr, " LIMIT ?%d", ES_PLAN_ARM_LIMIT_PARAM);
-    }
-  }else{
-    i = findSlot(idxStr, ES_CODE_LIMIT, 0);
-    if( i>=0 ) sqlite3_str_appendf(pStr, " LIMIT ?%d", 2*i+2);
-    i = findSlot(idxStr, ES_CODE_OFFSET, 0);
-    if( i>=0 ) sqlite3_str_appendf(pStr, " OFFSET ?%d", 2*i+2);
-  }
-  *pzSql = sqlite3_str_finish(pStr);
-  return *pzSql ? SQLITE_OK : SQLITE_NOMEM;
-}
-
-/* ----------------------------------------------------- binding the plan */
-
-static int planError(EsVtab *pTab, const char *zFmt, ...){
-  va_list ap;
-  sqlite3_free(pTab->base.zErrMsg);
-  va_start(ap, zFmt);
-  pTab->base.zErrMsg = sqlite3_vmprintf(zFmt, ap);
-  va_end(ap);
-  return pTab->base.zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
-}
-
-/* A text filter value must be valid UTF-8 (API.md). */
-static int checkText(EsVtab *pTab, char cCol, sqlite3_value *pVal){
-  const char *z;
-  int n;
-  EsQuote q;
-  if( sqlite3_value_type(pVal)!=SQLITE_TEXT ) return SQLITE_OK;
-  z = (const char*)sqlite3_value_text(pVal);
-  n = sqlite3_value_bytes(pVal);
-  if( z==0 ) return SQLITE_NOMEM;
-  if( esUtf8Check(z, n)==0 ) return SQLITE_OK;
-  return planError(pTab, "%s: %s value '%s' is not valid UTF-8", pTab->zName,
-                   esColumnsByCode(cCol)->zName, esUtf8Quote(&q, z, n));
-}
-
-/*
-** A stream id filter value: *pnId is the length of its aggregate_id, or
-** -1 if the value can match nothing (NULL, a blob).  Text that cannot
-** name a stream is an error, as in every function (API.md).
-*/
-int esPlanStreamId(EsVtab *pTab, sqlite3_value *pVal, const char **pz,
-                   int *pn, int *pnId){
-  const char *zProblem;
-  EsQuote q;
-  int eType = sqlite3_value_type(pVal);
-  *pnId = -1;
-  if( eType==SQLITE_NULL || eType==SQLITE_BLOB ) return SQLITE_OK;
-  *pz = (const char*)sqlite3_value_text(pVal);
-  *pn = sqlite3_value_bytes(pVal);
-  if( *pz==0 ) return SQLITE_NOMEM;
-  zProblem = esArgsStreamIdProblem(*pz, *pn, pnId);
-  if( zProblem==0 ) return SQLITE_OK;
-  *pnId = -1;
-  return planError(pTab, "%s: stream_id '%s' %s", pTab->zName,
-                   esUtf8Quote(&q, *pz, *pn), zProblem);
-}
-
-/*
-** The distinct non-NULL values of an IN list (pList, from argv), compared
-** as text (the columns are text).  Up to nMax copies are stored in apVal
-** (free them with esPlanInFree); *pn is their count, or nMax+1 for a
-** longer list.
-*/
-int esPlanInValues(EsVtab *pTab, char cCol, sqlite3_value *pList,
-                   sqlite3_value **apVal, int nMax, int *pn){
-  int rc, n = 0;
-  sqlite3_value *pVal = 0;
-  *pn = 0;
-  for(rc=sqlite3_vtab_in_first(pList, &pVal); rc==SQLITE_OK && pVal;
-      rc=sqlite3_vtab_in_next(pList, &pVal)){
-    const char *z;
-    int k, bDup = 0;
-    if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
-    rc = checkText(pTab, cCol, pVal);
-    if( rc!=SQLITE_OK ) break;
-    z = (const char*)sqlite3_value_text(pVal);
-    if( z==0 ){ rc = SQLITE_NOMEM; break; }
-    for(k=0; k<n; k++){
-      if( strcmp((const char*)sqlite3_value_text(apVal[k]), z)==0 ){
-        bDup = 1;
-        break;
-      }
-    }
-    if( bDup ) continue;
-    if( n==nMax ){ n++; break; }
-    /* The iterator reuses its value object: keep a copy. */
-    apVal[n] = sqlite3_value_dup(pVal);
-    if( apVal[n]==0 ){ rc = SQLITE_NOMEM; break; }
-    n++;
-  }
-  if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-  if( rc!=SQLITE_OK ){
-    esPlanInFree(apVal, n>nMax ? nMax : n);
-    return rc;
-  }
-  *pn = n;
-  return SQLITE_OK;
-}
-
-void esPlanInFree(sqlite3_value **apVal, int n){
-  int i;
-  for(i=0; i<n; i++) sqlite3_value_free(apVal[i]);
-}
-
-/* The values of an IN list, as a JSON array of strings for json_each(). */
-static int bindInList(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
-                      char cCol, sqlite3_value *pList){
-  sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
-  sqlite3_value *pVal = 0;
-  int rc, bFirst = 1;
-  char *z;
-  sqlite3_str_appendchar(pStr, 1, '[');
-  for(rc=sqlite3_vtab_in_first(pList, &pVal); rc==SQLITE_OK && pVal;
-      rc=sqlite3_vtab_in_next(pList, &pVal)){
-    const unsigned char *zVal;
-    if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;  /* never equal */
-    if( cCol==ES_CODE_STREAM_ID ){
-      const char *zId;
-      int nId, nIdPart;
-      rc = esPlanStreamId(pTab, pVal, &zId, &nId, &nIdPart);
-      if( rc!=SQLITE_OK ) break;
-      if( nIdPart<0 ) continue;
-    }else{
-      rc = checkText(pTab, cCol, pVal);
-      if( rc!=SQLITE_OK ) break;
-    }
-    zVal = sqlite3_value_text(pVal);
-    if( zVal==0 ){ rc = SQLITE_NOMEM; break; }
-    if( !bFirst ) sqlite3_str_appendchar(pStr, 1, ',');
-    bFirst = 0;
-    esJsonAppendString(pStr, (const char*)zVal, sqlite3_value_bytes(pVal));
-  }
-  sqlite3_str_appendchar(pStr, 1, ']');
-  z = sqlite3_str_finish(pStr);
-  if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-  if( z==0 ) return SQLITE_NOMEM;
-  if( rc!=SQLITE_OK ){
-    sqlite3_free(z);
-    return rc;
-  }
-  return sqlite3_bind_text(pStmt, iParam, z, -1, sqlite3_free);
-}
-
-static int timestampError(EsVtab *pTab, char cCol, sqlite3_value *pVal){
-  EsQuote q;
-  const char *z = (const char*)sqlite3_value_text(pVal);
-  return planError(pTab, "%s: %s: '%s' is not a timestamp (use ISO-8601"
-      " such as '2026-11-26T10:00:00Z' or '2026-11-26 12:00:00+02:00', or"
-      " Unix seconds)", pTab->zName, esColumnsByCode(cCol)->zName,
-      esUtf8Quote(&q, z, sqlite3_value_bytes(pVal)));
-}
-
-/*
-** A stored_at bound as the global_position range [?iParam, ?iParam+1):
-**   > t   [first after t, end)      >= t   [first at or after t, end)
-**   < t   [1, first at or after t)  <= t   [1, first after t)
-**   = t   [first at or after t, first after t)
-*/
-static int bindStoredAtRange(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
-                             char cOp, i64 t, i64 iSnapshot){
-  i64 lo = 1, hi = iSnapshot + 1;
-  int rc = SQLITE_OK;
-  if( cOp=='>' || cOp=='}' || cOp=='=' ){
-    rc = esStorageStoredAtBound(pTab->p, t, cOp=='>', iSnapshot, &lo);
-  }
-  if( rc==SQLITE_OK && (cOp=='<' || cOp=='{' || cOp=='=') ){
-    rc = esStorageStoredAtBound(pTab->p, t, cOp!='<', iSnapshot, &hi);
-  }
-  if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, iParam, lo);
-  if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, iParam+1, hi);
-  return rc;
-}
-
-/*
-** In event_stream, aggregate_id and aggregate_type name the stream: a
-** value that cannot is an error, as in es_version (API.md).  In event_all
-** they are plain filters.
-*/
-static int checkStreamPart(EsVtab *pTab, char cCol, sqlite3_value *pVal){
-  const char *z, *zProblem = 0;
-  int n;
-  EsQuote q;
-  if( !pTab->bStream || sqlite3_value_type(pVal)!=SQLITE_TEXT ) return SQLITE_OK;
-  if( cCol!=ES_CODE_AGGREGATE_ID && cCol!=ES_CODE_AGGREGATE_TYPE ){
-    return SQLITE_OK;
-  }
-  z = (const char*)sqlite3_value_text(pVal);
-  n = sqlite3_value_bytes(pVal);
-  if( z==0 ) return SQLITE_NOMEM;
-  if( cCol==ES_CODE_AGGREGATE_ID ){
-    zProblem = esArgsAggregateIdProblem(z, n);
-  }else if( esArgsTypeName(z, n) ){
-    zProblem = "is not a valid type name (" ES_TYPE_NAME_RULE ")";
-  }
-  if( zProblem==0 ) return SQLITE_OK;
-  return planError(pTab, "%s: %s '%s' %s", pTab->zName,
-                   esColumnsByCode(cCol)->zName, esUtf8Quote(&q, z, n),
-                   zProblem);
-}
-
-/* Bind slot i of the plan.  *pbEmpty: its value can match no row. */
-static int bindSlot(EsVtab *pTab, sqlite3_stmt *pStmt, const char *idxStr,
-                    int i, sqlite3_value *pVal, i64 iSnapshot, int *pbEmpty){
-  char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
-  int iParam = 2*i+2, rc = SQLITE_OK;
-  if( cOp=='i' ) return bindInList(pTab, pStmt, iParam, cCol, pVal);
-  switch( columnKind(cCol) ){
-    case ES_KIND_STREAM: {
-      const char *z = 0;
-      int n = 0, nId;
-      rc = esPlanStreamId(pTab, pVal, &z, &n, &nId);
-      if( rc==SQLITE_OK && nId<0 ) *pbEmpty = 1;
-      if( rc==SQLITE_OK && nId>=0 ){
-        rc = sqlite3_bind_text(pStmt, iParam, z, nId, SQLITE_TRANSIENT);
-        if( rc==SQLITE_OK ){
-          rc = sqlite3_bind_text(pStmt, iParam+1, z+nId+1, n-nId-1,
-                                 SQLITE_TRANSIENT);
-        }
-      }
-      return rc;
-    }
-    case ES_KIND_UUID: {
-      u8 a[16];
-      if( esUuidFromValue(pVal, a)!=0 ){
-        *pbEmpty = 1;   /* NULL or not a UUID: equal to no stored id */
-        return SQLITE_OK;
-      }
-      return sqlite3_bind_blob(pStmt, iParam, a, 16, SQLITE_TRANSIENT);
-    }
-    case ES_KIND_TIME: {
-      i64 t;
-      switch( esTimestampFromValue(pVal, &t) ){
-        case 0:
-          if( cCol==ES_CODE_OCCURRED_AT ){
-            return sqlite3_bind_int64(pStmt, iParam, t);
-          }
-          return bindStoredAtRange(pTab, pStmt, iParam, cOp, t, iSnapshot);
-        case 2:
-          *pbEmpty = 1;
-          return SQLITE_OK;
-      }
-      return timestampError(pTab, cCol, pVal);
-    }
-  }
-  if( cCol!=ES_CODE_LIMIT && cCol!=ES_CODE_OFFSET ){
-    if( sqlite3_value_type(pVal)==SQLITE_NULL ) *pbEmpty = 1;
-    rc = checkText(pTab, cCol, pVal);
-    if( rc==SQLITE_OK ) rc = checkStreamPart(pTab, cCol, pVal);
-  }
-  if( rc==SQLITE_OK ) rc = sqlite3_bind_value(pStmt, iParam, pVal);
-  return rc;
-}
-
-/*
-** Bind argv to the statement of a plan read as eArm says.  A value that
-** can match no row (a NULL, a malformed UUID) sets *pbEmpty, as the same
-** comparison would match nothing in plain SQL.  A value that cannot be
-** compared (text that is not a timestamp, a stream id that cannot name a
-** stream, invalid UTF-8) is an error.  The arm's own slot is bound per arm
-** by the cursor.
-*/
-int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, const char *idxStr,
-               int eArm, int argc, sqlite3_value **argv, i64 iSnapshot,
-               int *pbEmpty){
-  int i, rc, iArmSlot = esPlanArmSlot(idxStr, eArm);
-  *pbEmpty = 0;
-  rc = sqlite3_bind_int64(pStmt, 1, iSnapshot);
-  for(i=0; idxStr[2*i] && i<argc && rc==SQLITE_OK; i++){
-    if( i==iArmSlot ) continue;
-    rc = bindSlot(pTab, pStmt, idxStr, i, argv[i], iSnapshot, pbEmpty);
-  }
-  return rc;
 }
 
 /*
@@ -795,14 +361,14 @@ int esPlanBind(EsVtab *pTab, sqlite3_stmt *pStmt, const char *idxStr,
 */
 void esPlanLimits(const char *idxStr, int argc, sqlite3_value **argv,
                   i64 *pnLimit, i64 *pnOffset){
-  int i = findSlot(idxStr, ES_CODE_LIMIT, 0);
+  int i = esPlanFindSlot(idxStr, ES_CODE_LIMIT, 0);
   *pnLimit = -1;
   *pnOffset = 0;
   if( i>=0 && i<argc ){
     *pnLimit = sqlite3_value_int64(argv[i]);
     if( *pnLimit<0 ) *pnLimit = -1;
   }
-  i = findSlot(idxStr, ES_CODE_OFFSET, 0);
+  i = esPlanFindSlot(idxStr, ES_CODE_OFFSET, 0);
   if( i>=0 && i<argc ){
     *pnOffset = sqlite3_value_int64(argv[i]);
     if( *pnOffset<0 ) *pnOffset = 0;
