@@ -19,23 +19,27 @@ EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c ext/scope.c \
            ext/args.c ext/batch.c ext/result.c ext/utf8.c \
            ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
            vtab/columns.c vtab/plan.c vtab/sql.c vtab/event_vtab.c
-EXT_HDR  = ext/es_internal.h Makefile
+EXT_HDR  = ext/es_internal.h ext/eventstore.h Makefile
 LIBS     = -luuid -lm -lpthread
 # A loadable module reaches SQLite through its routines table: any other
 # undefined symbol is a build mistake, caught at link time.
 SO_LDFLAGS = -Wl,-z,defs
+# Only the entry point is exported (eventstore.h, EVENTSTORE_API): two
+# builds loaded into one process (the suite loads the release and the
+# testing build) must each call their own functions.
+SO_CFLAGS = -fPIC -fvisibility=hidden
 
 all: eventstore.so
 
 # The release build has no asserts; every testing build (below) keeps them,
 # so that the suite and the fuzzers check the invariants they state.
 eventstore.so: $(EXT_SRC) $(EXT_HDR)
-	$(CC) $(CFLAGS) $(WARN) -DNDEBUG -fPIC -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) -DNDEBUG $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 # The same sources with asserts and test-only hooks (ext/testing.c).
 build/testing/eventstore.so: $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/testing
-	$(CC) $(CFLAGS) $(WARN) -DES_TESTING -fPIC -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) -DES_TESTING $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 # The same sources linked into a program with -DSQLITE_CORE.
 build/static_link: test/static_link.c $(EXT_SRC) $(EXT_HDR)
@@ -62,7 +66,7 @@ ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=undefined
 build/asan/eventstore.so: $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
-	gcc $(ASAN_FLAGS) $(WARN) -DES_TESTING -fPIC -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
+	gcc $(ASAN_FLAGS) $(WARN) -DES_TESTING $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 build/asan/static_link: test/static_link.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
@@ -135,4 +139,9 @@ fuzz: deps-fuzz
 clean:
 	rm -rf eventstore.so build tool/bench tool/torture
 
-.PHONY: all deps deps-fuzz test demo asan valgrind bench bench-scale bench-floor torture fuzz clean
+.PHONY: all deps deps-fuzz test demo asan valgrind bench bench-scale bench-floor torture fuzz mutate clean
+
+# Each guarantee broken on purpose, and the tests that catch it
+# (tool/mutate.tcl; the list is in test/README.md).
+mutate: deps
+	$(TCLSH) tool/mutate.tcl

@@ -99,6 +99,9 @@ int  esTimestampFromValue(sqlite3_value*, i64 *pMicros); /* 0 ok,1 bad,2 NULL */
 void esTimestampFormat(i64 micros, char *zOut27);      /* no terminator */
 i64  esTimestampNow(void);
 int  esTimestampRegister(sqlite3*);
+#ifdef ES_TESTING
+void esTimestampShiftClock(i64 micros);
+#endif
 
 /* ---------------------------------------------------------------- json.c */
 /*

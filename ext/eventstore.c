@@ -12,15 +12,13 @@
 */
 #define ES_ENTRY_FILE
 #include "es_internal.h"
+#include "eventstore.h"
 SQLITE_EXTENSION_INIT1
 
 /* The oldest SQLite with everything used here (sqlite3_vtab_in, 3.38). */
 #define ES_MIN_SQLITE_VERSION 3038000
 
-#ifdef _WIN32
-__declspec(dllexport)
-#endif
-int sqlite3_eventstore_init(sqlite3 *db, char **pzErrMsg,
+EVENTSTORE_API int sqlite3_eventstore_init(sqlite3 *db, char **pzErrMsg,
                             const sqlite3_api_routines *pApi){
   EsConn *p;
   int rc;

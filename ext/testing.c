@@ -5,6 +5,7 @@
 **   es_test_last_query()      the SQL the last virtual-table cursor ran
 **   es_test_next_uuid(uuid)   the next UUID this thread generates
 **   es_test_limit_length(n)   sqlite3_limit(SQLITE_LIMIT_LENGTH, n)
+**   es_test_clock_shift(us)   the clock es_append reads, moved by us
 **
 ** They let a test see what happens inside without a timer: that "the
 ** newest 10 events" reads about 10 rows, that a generated event id can
@@ -48,6 +49,12 @@ static void limitLengthFunc(sqlite3_context *ctx, int argc,
                      SQLITE_LIMIT_LENGTH, sqlite3_value_int(argv[0])));
 }
 
+static void clockShiftFunc(sqlite3_context *ctx, int argc,
+                           sqlite3_value **argv){
+  (void)ctx; (void)argc;
+  esTimestampShiftClock(sqlite3_value_int64(argv[0]));
+}
+
 /* Record the SQL of a cursor's inner query (es_test_last_query). */
 void esTestingNoteQuery(EsConn *p, const char *zSql){
   sqlite3_free(p->zLastQuery);
@@ -64,6 +71,7 @@ int esTestingRegister(sqlite3 *db, EsConn *p){
     { "es_test_last_query",   0, lastQueryFunc },
     { "es_test_next_uuid",    1, nextUuidFunc },
     { "es_test_limit_length", 1, limitLengthFunc },
+    { "es_test_clock_shift",  1, clockShiftFunc },
   };
   int i, rc = SQLITE_OK;
   for(i=0; i<(int)(sizeof(aFunc)/sizeof(aFunc[0])) && rc==SQLITE_OK; i++){

@@ -256,8 +256,21 @@ int esTimestampRegister(sqlite3 *db){
                                      timestampCollate, 0);
 }
 
+#ifdef ES_TESTING
+/* Test builds: the clock can be moved (es_test_clock_shift), to show that
+** stored_at never goes backwards when the system clock does. */
+static i64 iClockShift = 0;
+void esTimestampShiftClock(i64 micros){
+  iClockShift = micros;
+}
+#endif
+
 i64 esTimestampNow(void){
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
+#ifdef ES_TESTING
+  return (i64)ts.tv_sec*1000000 + ts.tv_nsec/1000 + iClockShift;
+#else
   return (i64)ts.tv_sec*1000000 + ts.tv_nsec/1000;
+#endif
 }

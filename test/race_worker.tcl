@@ -4,7 +4,8 @@
 #
 # MODE "fixed": round r appends to stream r with expected version 0.
 # MODE "read":  every round reads stream "hot"'s version and appends at it.
-# Prints one line per round: "ok", "conflict" or "error <message>".
+# Prints one line per round: "ok <global_position>" for an append it was
+# told succeeded, "conflict" or "error <message>".
 package require sqlite3
 lassign $argv ext path worker rounds mode
 sqlite3 db $path
@@ -22,14 +23,14 @@ for {set r 0} {$r < $rounds} {incr r} {
     set v [db eval {SELECT es_version('hot','T')}]
   }
   set data "{\"worker\":$worker,\"round\":$r}"
-  if {[catch {db eval {SELECT es_append($id,'T',$v,'E',$data)}} msg]} {
+  if {[catch {db eval {SELECT es_append($id,'T',$v,'E',$data)->>'global_position'}} msg]} {
     if {[string match "*version conflict*" $msg]} {
       puts conflict
     } else {
       puts "error $msg"
     }
   } else {
-    puts ok
+    puts "ok $msg"
   }
 }
 db close

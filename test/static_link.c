@@ -53,6 +53,13 @@ int main(void){
   nFail += check(db, "SELECT group_concat(event_type) FROM event_stream('a:Task')",
       "TaskCreated,X");
   nFail += check(db, "SELECT es_verify()->>'ok'", "1");
+  /* Closing a connection that used everything (the statement cache is
+  ** finalized before sqlite3_close() checks for open statements; the Tcl
+  ** interface ignores its result, so this is checked here). */
+  nFail += check(db, "SELECT count(*), es_version('a:Task') FROM event_all"
+      " WHERE event_type IN ('X','TaskCreated')", "2");
+  nFail += check(db, "SELECT count(*) FROM event_all a, event_all b"
+      " WHERE b.stream_id=a.stream_id", "4");
   if( sqlite3_close(db)!=SQLITE_OK ){
     printf("FAIL sqlite3_close: %s\n", sqlite3_errmsg(db));
     nFail++;

@@ -36,6 +36,9 @@ if {[info exists ::env(ES_BINDIR)]} {
 set ::nPass 0
 set ::nFail 0
 set ::failed {}
+# Failures are named after their file, as SQLite's testprefix does:
+# vtab_basic-2.1.
+set ::testprefix [file rootname [file tail $::argv0]]
 
 # Open database handle $name on $path with the extension loaded.
 proc es_open {name path {ext ""}} {
@@ -61,6 +64,7 @@ proc reset_db {} {
 }
 
 proc test_report {name ok got expected} {
+  set name "$::testprefix-$name"
   if {$ok} {
     incr ::nPass
   } else {
