@@ -88,8 +88,9 @@ valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl
 
 # Benchmarks: extension against hand-written SQLite (docs/performance.md).
-tool/bench: tool/bench.c tool/passthru.c tool/passthru.h
-	$(CC) -O2 $(WARN) -o $@ tool/bench.c tool/passthru.c -lsqlite3 -luuid
+BENCH_SRC = tool/bench.c tool/bench_work.c tool/bench_floor.c tool/passthru.c
+tool/bench: $(BENCH_SRC) tool/bench.h tool/passthru.h
+	$(CC) -O2 $(WARN) -o $@ $(BENCH_SRC) -lsqlite3 -luuid
 
 bench: eventstore.so tool/bench
 	tool/bench
