@@ -54,7 +54,16 @@ build/oom_test: test/oom.c $(EXT_SRC) $(EXT_HDR)
 deps:
 	@tool/deps.sh
 
-test: deps eventstore.so build/testing/eventstore.so build/static_link build/oom_test
+# The PostgreSQL twin as an extension (sql/postgres/, PGXS): CREATE
+# EXTENSION eventstore then works in every database of the local server.
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+pg-install: deps
+	@$(MAKE) -s -C sql/postgres install PG_CONFIG=$(PG_CONFIG) >/dev/null
+
+pg-uninstall:
+	@$(MAKE) -s -C sql/postgres uninstall PG_CONFIG=$(PG_CONFIG) >/dev/null
+
+test: deps pg-install eventstore.so build/testing/eventstore.so build/static_link build/oom_test
 	@$(TCLSH) test/all.tcl
 
 demo: deps eventstore.so
@@ -140,7 +149,7 @@ fuzz: deps-fuzz
 clean:
 	rm -rf eventstore.so build tool/bench tool/torture
 
-.PHONY: all deps deps-fuzz test demo asan valgrind bench bench-scale bench-floor torture fuzz mutate clean
+.PHONY: all deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).

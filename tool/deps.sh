@@ -10,7 +10,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="sqlite3 libsqlite3-dev tcl libsqlite3-tcl uuid-dev python3 $*"
+PACKAGES="sqlite3 libsqlite3-dev tcl libsqlite3-tcl uuid-dev python3
+          postgresql-15 postgresql-server-dev-15 libpq-dev libpgtcl $*"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -32,6 +33,8 @@ else
   [ -f /usr/include/sqlite3.h ] || missing="$missing libsqlite3-dev"
   command -v tclsh >/dev/null 2>&1 || missing="$missing tcl"
   echo 'package require sqlite3' | tclsh >/dev/null 2>&1 || missing="$missing libsqlite3-tcl"
+  echo 'package require Pgtcl' | tclsh >/dev/null 2>&1 || missing="$missing libpgtcl"
+  [ -x /usr/lib/postgresql/15/bin/postgres ] || missing="$missing postgresql-15"
   [ -f /usr/include/uuid/uuid.h ] || missing="$missing uuid-dev"
   command -v node >/dev/null 2>&1 || missing="$missing nodejs"
   command -v npm >/dev/null 2>&1 || missing="$missing npm"
