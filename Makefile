@@ -13,13 +13,20 @@ WARN     = -Wall -Wextra
 SQLITE3 ?= sqlite3
 TCLSH   ?= tclsh
 
+# The version (the VERSION file) and, in a git checkout, the commit, for
+# es_info(); ext/eventstore.h must say the same version (checked below).
+ES_VERSION := $(shell cat VERSION)
+ES_COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+VERSION_DEFS = -DES_VERSION='"$(ES_VERSION)"' \
+               $(if $(ES_COMMIT),-DES_COMMIT='"$(ES_COMMIT)"')
+
 EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c ext/scope.c \
            ext/append.c ext/idempotency.c ext/functions.c ext/verify.c \
            ext/testing.c \
            ext/args.c ext/batch.c ext/result.c ext/utf8.c \
            ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
            vtab/columns.c vtab/plan.c vtab/sql.c vtab/event_vtab.c
-EXT_HDR  = ext/es_internal.h ext/eventstore.h Makefile
+EXT_HDR  = ext/es_internal.h ext/eventstore.h Makefile VERSION build/commit
 LIBS     = -luuid -lm -lpthread
 # A loadable module reaches SQLite through its routines table: any other
 # undefined symbol is a build mistake, caught at link time.
@@ -29,27 +36,39 @@ SO_LDFLAGS = -Wl,-z,defs
 # testing build) must each call their own functions.
 SO_CFLAGS = -fPIC -fvisibility=hidden
 
-all: eventstore.so
+all: check-version eventstore.so
+
+# The commit built from: rewritten only when it changes, so that a new
+# commit rebuilds what reports it (es_info) and nothing else does.
+build/commit: FORCE
+	@mkdir -p build
+	@echo '$(ES_COMMIT)' | cmp -s - $@ || echo '$(ES_COMMIT)' > $@
+FORCE:
+
+# VERSION and the public header agree, or nothing is built.
+check-version:
+	@grep -q '^#define EVENTSTORE_VERSION  *"$(ES_VERSION)"' ext/eventstore.h || \
+	  { echo "ext/eventstore.h: EVENTSTORE_VERSION is not $(ES_VERSION) (the VERSION file)"; exit 1; }
 
 # The release build has no asserts; every testing build (below) keeps them,
 # so that the suite and the fuzzers check the invariants they state.
 eventstore.so: $(EXT_SRC) $(EXT_HDR)
-	$(CC) $(CFLAGS) $(WARN) -DNDEBUG $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DNDEBUG $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 # The same sources with asserts and test-only hooks (ext/testing.c).
 build/testing/eventstore.so: $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/testing
-	$(CC) $(CFLAGS) $(WARN) -DES_TESTING $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DES_TESTING $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 # The same sources linked into a program with -DSQLITE_CORE.
 build/static_link: test/static_link.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build
-	$(CC) $(CFLAGS) $(WARN) -DSQLITE_CORE -o $@ test/static_link.c $(EXT_SRC) -lsqlite3 $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/static_link.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
 # Out-of-memory injection: the extension linked into test/oom.c.
 build/oom_test: test/oom.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build
-	$(CC) $(CFLAGS) $(WARN) -DSQLITE_CORE -o $@ test/oom.c $(EXT_SRC) -lsqlite3 $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/oom.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
 deps:
 	@tool/deps.sh
@@ -75,15 +94,15 @@ ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=undefined
 build/asan/eventstore.so: $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
-	gcc $(ASAN_FLAGS) $(WARN) -DES_TESTING $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
+	gcc $(ASAN_FLAGS) $(WARN) $(VERSION_DEFS) -DES_TESTING $(SO_CFLAGS) -shared $(SO_LDFLAGS) -o $@ $(EXT_SRC) $(LIBS)
 
 build/asan/static_link: test/static_link.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
-	gcc $(ASAN_FLAGS) $(WARN) -DSQLITE_CORE -o $@ test/static_link.c $(EXT_SRC) -lsqlite3 $(LIBS)
+	gcc $(ASAN_FLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/static_link.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
 build/asan/oom_test: test/oom.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
-	gcc $(ASAN_FLAGS) $(WARN) -DSQLITE_CORE -o $@ test/oom.c $(EXT_SRC) -lsqlite3 $(LIBS)
+	gcc $(ASAN_FLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/oom.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
 asan: deps build/asan/eventstore.so build/asan/static_link build/asan/oom_test
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
@@ -97,9 +116,11 @@ valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl
 
 # Benchmarks: extension against hand-written SQLite (docs/performance.md).
-BENCH_SRC = tool/bench.c tool/bench_work.c tool/bench_floor.c tool/passthru.c
+BENCH_SRC = tool/bench.c tool/bench_work.c tool/bench_floor.c tool/bench_pg.c \
+            tool/passthru.c
 tool/bench: $(BENCH_SRC) tool/bench.h tool/passthru.h
-	$(CC) -O2 $(WARN) -o $@ $(BENCH_SRC) -lsqlite3 -luuid
+	$(CC) -O2 $(WARN) -I/usr/include/postgresql -o $@ $(BENCH_SRC) \
+	  -lsqlite3 -luuid -lpq
 
 bench: eventstore.so tool/bench
 	tool/bench
@@ -109,6 +130,11 @@ bench-scale: eventstore.so tool/bench
 
 bench-floor: eventstore.so tool/bench
 	tool/bench --floor
+
+# The PostgreSQL twin against hand-written PostgreSQL, on a throwaway
+# cluster (tool/bench_pg.tcl starts and stops it).
+bench-pg: deps tool/bench
+	$(TCLSH) tool/bench_pg.tcl
 
 # Many processes on one file, with and without SIGKILL (tool/torture.c).
 tool/torture: tool/torture.c
@@ -149,7 +175,7 @@ fuzz: deps-fuzz
 clean:
 	rm -rf eventstore.so build tool/bench tool/torture
 
-.PHONY: all deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor torture fuzz mutate clean
+.PHONY: all check-version FORCE deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor bench-pg torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).

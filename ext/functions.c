@@ -7,14 +7,23 @@
 **   es_uuid()
 **   es_init()
 **   es_clear()
+**   es_info()
 **
 ** Readers are SQLITE_INNOCUOUS (usable from views and triggers even with
 ** trusted_schema off); es_init and es_clear write and are
-** SQLITE_DIRECTONLY.  None is SQLITE_DETERMINISTIC: every result can
-** change as events are appended.  Readers never create the schema: on a
+** SQLITE_DIRECTONLY.  Only es_info is SQLITE_DETERMINISTIC: every other
+** result can change as events are appended.  Readers never create the schema: on a
 ** database without it they see an empty store.
 */
 #include "es_internal.h"
+#include "eventstore.h"
+
+/* The version built (the VERSION file, passed by the Makefile), and the
+** git commit where the build knows one.  A build without them (the
+** single-file dist/eventstore.c) takes the public header's version. */
+#ifndef ES_VERSION
+# define ES_VERSION EVENTSTORE_VERSION
+#endif
 
 /* An integer result, or the database error that stopped the function. */
 static void resultInteger(sqlite3_context *ctx, const char *zFunc, int rc,
@@ -118,6 +127,29 @@ static void runWrite(sqlite3_context *ctx, const char *zFunc,
   sqlite3_free(zErr);
 }
 
+/*
+** es_info(): {"version":"0.9.0","schema_version":1,"sqlite_version":
+** "3.40.1"}, and "commit" where the build knows its git commit.
+*/
+static void infoFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  char *z;
+  (void)argc; (void)argv;
+#ifdef ES_COMMIT
+  z = sqlite3_mprintf("{\"version\":\"%s\",\"schema_version\":%d,"
+      "\"sqlite_version\":\"%s\",\"commit\":\"%s\"}", ES_VERSION,
+      ES_SCHEMA_VERSION, sqlite3_libversion(), ES_COMMIT);
+#else
+  z = sqlite3_mprintf("{\"version\":\"%s\",\"schema_version\":%d,"
+      "\"sqlite_version\":\"%s\"}", ES_VERSION, ES_SCHEMA_VERSION,
+      sqlite3_libversion());
+#endif
+  if( z==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  esResultJson(ctx, z, -1, sqlite3_free);
+}
+
 static void initFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)argc; (void)argv;
   runWrite(ctx, "es_init", esSchemaCreate);
@@ -156,12 +188,14 @@ int esFunctionsRegister(sqlite3 *db, EsConn *p){
     { "es_uuid",            0, SQLITE_INNOCUOUS,  uuidFunc },
     { "es_init",            0, SQLITE_DIRECTONLY, initFunc },
     { "es_clear",           0, SQLITE_DIRECTONLY, clearFunc },
+    { "es_info",            0, SQLITE_INNOCUOUS|SQLITE_DETERMINISTIC, infoFunc },
   };
   int i, rc = SQLITE_OK;
   for(i=0; i<ES_ARRAYSIZE(aFunc) && rc==SQLITE_OK; i++){
     esConnRef(p);
     rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
-        SQLITE_UTF8 | aFunc[i].eFlags, p, aFunc[i].xFunc, 0, 0, esConnUnref);
+        SQLITE_UTF8 | aFunc[i].eFlags | (aFunc[i].xFunc==infoFunc ?
+        esResultJsonFlags() : 0), p, aFunc[i].xFunc, 0, 0, esConnUnref);
   }
   return rc;
 }

@@ -7,6 +7,8 @@
 **   tool/bench --floor               the floors: what the contract costs
 **                                    by itself (see "floors" below)
 **   tool/bench --scale --floor       the scale run of the floor's writes
+**   tool/bench --pg CONNINFO         the PostgreSQL twin (bench_pg.c;
+**                                    make bench-pg starts a server for it)
 **
 ** Every workload runs through the extension and through what a careful
 ** user writes by hand with prepared statements, in the same process,
@@ -223,7 +225,9 @@ static int scaleRun(int eVariant);
 static void usage(const char *zArgv0){
   int iW;
   fprintf(stderr, "usage: %s [--rounds N] [--extension PATH] [--only ext|hand]"
-          " [--keep] [--scale] [--floor] [WORKLOAD ...]\nworkloads:", zArgv0);
+          " [--keep] [--scale] [--floor] [WORKLOAD ...]\n"
+          "       %s --pg CONNINFO [--rounds N] [P1a P1b P1c P2 P3]\nworkloads:",
+          zArgv0, zArgv0);
   for(iW=0; iW<N_WORKLOAD; iW++) fprintf(stderr, " %s", aWorkload[iW].zName);
   fprintf(stderr, "\n");
 }
@@ -279,9 +283,16 @@ int main(int argc, char **argv){
   int nRound = 3, i, iW, nFail = 0, bScale = 0, bFloor = 0;
   int aSelected[N_WORKLOAD];
   int nSelected = 0;
+  const char *zPg = 0;
+  char *azPg[16];
+  int nPg = 0;
   memset(aSelected, 0, sizeof(aSelected));
   for(i=1; i<argc; i++){
-    if( strcmp(argv[i], "--rounds")==0 && i+1<argc ){
+    if( strcmp(argv[i], "--pg")==0 && i+1<argc ){
+      zPg = argv[++i];
+    }else if( zPg && argv[i][0]=='P' && nPg<16 ){
+      azPg[nPg++] = argv[i];
+    }else if( strcmp(argv[i], "--rounds")==0 && i+1<argc ){
       nRound = atoi(argv[++i]);
       if( nRound<1 ) nRound = 1;
     }else if( strcmp(argv[i], "--extension")==0 && i+1<argc ){
@@ -309,6 +320,7 @@ int main(int argc, char **argv){
       }
     }
   }
+  if( zPg ) return benchPg(zPg, nRound, azPg, nPg);
   if( system("mkdir -p build/bench")!=0 ) return 2;
   if( bScale ){
     /* The extension against its targets, then the hand-written table

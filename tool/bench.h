@@ -81,6 +81,9 @@ void runW3(const char *zPath, int eVariant, Result*);
 void runW4(const char *zPath, int eVariant, Result*);
 void readAll(const char *zPath, int eVariant, long long nWant, Result*);
 
+/* bench_pg.c: --pg CONNINFO */
+int benchPg(const char *zConninfo, int nRound, char **azOnly, int nOnly);
+
 /* bench_floor.c */
 typedef struct Floor Floor;
 struct Floor {

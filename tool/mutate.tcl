@@ -59,7 +59,9 @@ foreach {name file old new what} $mutations {
   set dir [file join build mutate $name]
   file delete -force $dir
   file mkdir $dir $dir/build
-  foreach f {ext vtab test tool sql Makefile} { file copy $f $dir/$f }
+  foreach f [glob -nocomplain *] {
+    if {$f ne "build"} { file copy $f $dir/$f }
+  }
   if {[file exists build/node]} { file link -symbolic $dir/build/node [file normalize build/node] }
   set fd [open $dir/$file]; set src [read $fd]; close $fd
   set n [occurrences $src $old]
