@@ -49,19 +49,115 @@ int esAppendDbError(EsAppend *pA, int rc){
   return esAppendError(pA, rc, "es_append: %s", sqlite3_errmsg(pA->p->db));
 }
 
-/* Find the stream, its version and the store's newest stored_at. */
+/* Run a bound insert and note in the scope whether it wrote a row. */
+static int runInsert(EsAppend *pA, sqlite3_stmt *pStmt){
+  sqlite3 *db = pA->p->db;
+  int nTotal = sqlite3_total_changes(db);
+  int rc = sqlite3_step(pStmt);
+  sqlite3_reset(pStmt);
+  /* (Before rc: a statement can report an error with its row written,
+  ** see esScopeRollback.  The total, not sqlite3_changes(): a statement
+  ** that never ran leaves that at an earlier statement's count.) */
+  esScopeWrote(&pA->scope, sqlite3_total_changes(db)!=nTotal);
+  return rc==SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Find the stream, its version, the store's newest stored_at and the kind
+** of the first event's type. */
 static int lookupStream(EsAppend *pA){
   sqlite3_stmt *pStmt;
-  i64 a[3] = { 0, 0, ES_MIN_MICROS };
+  const EsText *pType = &pA->batch.aEvent[0].eventType;
+  i64 a[4] = { 0, 0, ES_MIN_MICROS, 0 };
   int bRow, rc = esConnStmt(pA->p, ES_STMT_APPEND_LOOKUP, &pStmt);
   if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   sqlite3_bind_text(pStmt, 1, pA->aggId.z, pA->aggId.n, SQLITE_STATIC);
   sqlite3_bind_text(pStmt, 2, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
-  rc = esConnReadRow(pStmt, a, 3, &bRow);
+  sqlite3_bind_text(pStmt, 3, pType->z, pType->n, SQLITE_STATIC);
+  rc = esConnReadRow(pStmt, a, 4, &bRow);
   if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
   pA->iStreamKey = a[0];
   pA->iVersion = a[1];
   pA->iLastStoredAt = a[2];
+  pA->iFirstKind = a[3];
+  return SQLITE_OK;
+}
+
+static int sameText(const EsText *a, const EsText *b){
+  return a->n==b->n && memcmp(a->z, b->z, a->n)==0;
+}
+
+/*
+** The kind (es_kinds) of every event of the batch: an event of the type
+** of an earlier one has its kind; the first event's came with the stream
+** lookup; the others are looked up.  A type that has no kind yet gets 0
+** here, and its kind is written (newKinds) before the events, after every
+** check that can refuse the batch (THE RULE, scope.c).
+*/
+static int findKinds(EsAppend *pA){
+  EsBatch *pB = &pA->batch;
+  int i, j, rc = SQLITE_OK;
+  pA->nNewKind = 0;
+  for(i=0; i<pB->nEvent && rc==SQLITE_OK; i++){
+    EsEvent *pEv = &pB->aEvent[i];
+    for(j=i-1; j>=0 && !sameText(&pB->aEvent[j].eventType, &pEv->eventType); j--){}
+    if( j>=0 ){
+      pEv->iKind = pB->aEvent[j].iKind;
+      if( pEv->iKind<=0 ) pEv->iKind = -1 - j;    /* new, as event j's */
+      continue;
+    }
+    if( i==0 ){
+      pEv->iKind = pA->iFirstKind;
+    }else{
+      sqlite3_stmt *pStmt;
+      i64 iKind = 0;
+      int bRow;
+      rc = esConnStmt(pA->p, ES_STMT_KIND_LOOKUP, &pStmt);
+      if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
+      sqlite3_bind_text(pStmt, 1, pEv->eventType.z, pEv->eventType.n,
+                        SQLITE_STATIC);
+      sqlite3_bind_text(pStmt, 2, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
+      rc = esConnReadRow(pStmt, &iKind, 1, &bRow);
+      if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
+      pEv->iKind = iKind;
+    }
+    if( pEv->iKind==0 ) pA->nNewKind++;
+  }
+  return rc;
+}
+
+/* Is event i written (not the repeat of an earlier one, not stored)? */
+static int isWritten(const EsAppend *pA, int i){
+  return !(pA->aDupOf && pA->aDupOf[i]>=0)
+      && !(pA->aStoredPos && pA->aStoredPos[i]>0);
+}
+
+/*
+** Write the kinds that the batch's written events need and do not have:
+** each new type once (an event whose type came earlier in the batch takes
+** that event's kind), so that no kind is stored without an event.
+*/
+static int newKinds(EsAppend *pA){
+  EsBatch *pB = &pA->batch;
+  sqlite3_stmt *pStmt;
+  int i, rc;
+  if( pA->nNewKind==0 ) return SQLITE_OK;
+  rc = esConnStmt(pA->p, ES_STMT_INSERT_KIND, &pStmt);
+  if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
+  for(i=0; i<pB->nEvent; i++){
+    EsEvent *pEv = &pB->aEvent[i];
+    if( !isWritten(pA, i) || pEv->iKind>0 ) continue;
+    if( pEv->iKind<0 && pB->aEvent[-1 - pEv->iKind].iKind>0 ){
+      pEv->iKind = pB->aEvent[-1 - pEv->iKind].iKind;
+      continue;
+    }
+    sqlite3_bind_text(pStmt, 1, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, pEv->eventType.z, pEv->eventType.n,
+                      SQLITE_STATIC);
+    rc = runInsert(pA, pStmt);
+    sqlite3_clear_bindings(pStmt);
+    if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
+    pEv->iKind = sqlite3_last_insert_rowid(pA->p->db);
+  }
   return SQLITE_OK;
 }
 
@@ -85,19 +181,19 @@ static i64 textInRecord(i64 n){
 
 /*
 ** An upper bound on the length of event pEv's record as SQLite checks it
-** against SQLITE_LIMIT_LENGTH (ES_STMT_INSERT_EVENT's 16 columns): exact
+** against SQLITE_LIMIT_LENGTH (ES_STMT_INSERT_EVENT's 14 columns): exact
 ** for text, blobs and NULLs, and 8 bytes for each of the 6 integers, so it
-** is at most 48 bytes above the real length.
+** is at most 48 bytes above the real length.  (The stream's and the kind's
+** rows hold only the types and the id, which args.c keeps short.)
 */
 static i64 rowLengthBound(const EsAppend *pA, const EsEvent *pEv){
   i64 nHdrBody = 1                                  /* global_position */
-      + textInRecord(pA->aggId.n) + textInRecord(pA->aggType.n)
-      + textInRecord(pEv->eventType.n)
       + (pEv->tenantId.z ? textInRecord(pEv->tenantId.n) : 1)
       + (pEv->actorId.z ? textInRecord(pEv->actorId.n) : 1)
       + 2*(1 + 16) + (pEv->hasCausation ? 1 + 16 : 1)   /* uuid blobs */
       + textInRecord(pEv->data.n) + textInRecord(pEv->metadata.n)
       + 6*(1 + 8);                                  /* the integers */
+  (void)pA;
   return nHdrBody + varintLength((sqlite3_uint64)nHdrBody);
 }
 
@@ -171,6 +267,7 @@ static int findRefusals(EsAppend *pA, int *pbUndo){
     }
   }
   if( pA->iStreamKey==0 ) nWrite++;             /* the new stream's row */
+  nWrite += pA->nNewKind;                       /* and new kinds' rows */
   if( pA->p->bForeignRefuser && nWrite>=2 ){
     int bOff;
     rc = journalIsOff(pA, &bOff);
@@ -192,19 +289,6 @@ static int nextStreamKey(EsAppend *pA, i64 *piKey){
   int bRow, rc = esConnStmt(pA->p, ES_STMT_NEXT_STREAM_KEY, &pStmt);
   if( rc==SQLITE_OK ) rc = esConnReadRow(pStmt, piKey, 1, &bRow);
   return rc==SQLITE_OK ? SQLITE_OK : esAppendDbError(pA, rc);
-}
-
-/* Run a bound insert and note in the scope whether it wrote a row. */
-static int runInsert(EsAppend *pA, sqlite3_stmt *pStmt){
-  sqlite3 *db = pA->p->db;
-  int nTotal = sqlite3_total_changes(db);
-  int rc = sqlite3_step(pStmt);
-  sqlite3_reset(pStmt);
-  /* (Before rc: a statement can report an error with its row written,
-  ** see esScopeRollback.  The total, not sqlite3_changes(): a statement
-  ** that never ran leaves that at an earlier statement's count.) */
-  esScopeWrote(&pA->scope, sqlite3_total_changes(db)!=nTotal);
-  return rc==SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static int insertStream(EsAppend *pA, i64 iKey){
@@ -236,28 +320,40 @@ static void bindOptionalText(sqlite3_stmt *pStmt, int i, const EsText *pT){
 ** refusal here could come after earlier writes (THE RULE, scope.c).
 */
 static int insertEvent(EsAppend *pA, sqlite3_stmt *pStmt, EsEvent *pEv,
-                       i64 iPosition, int *pbStored){
+                       i64 iPosition, i64 iStoredAt, int *pbStored){
   int nTry, rc = SQLITE_OK;
   *pbStored = 0;
+  assert( pEv->iKind>0 );
   for(nTry=0; nTry<8; nTry++){
     if( nTry ) esUuidGenerate(pEv->eventId);
     sqlite3_bind_int64(pStmt, 2, iPosition);
-    sqlite3_bind_blob(pStmt, 5, pEv->eventId, 16, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 6, pEv->eventType.z, pEv->eventType.n,
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(pStmt, 7, pEv->eventVersion);
-    bindOptionalText(pStmt, 8, &pEv->tenantId);
-    bindOptionalText(pStmt, 9, &pEv->actorId);
-    sqlite3_bind_blob(pStmt, 10, pEv->correlationId, 16, SQLITE_STATIC);
-    if( pEv->hasCausation ){
-      sqlite3_bind_blob(pStmt, 11, pEv->causationId, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(pStmt, 3, pEv->iKind);
+    sqlite3_bind_blob(pStmt, 4, pEv->eventId, 16, SQLITE_STATIC);
+    if( pEv->eventVersion!=1 ){
+      sqlite3_bind_int64(pStmt, 5, pEv->eventVersion);
     }else{
-      sqlite3_bind_null(pStmt, 11);
+      sqlite3_bind_null(pStmt, 5);
     }
-    sqlite3_bind_int64(pStmt, 12, pEv->occurredAt);
-    sqlite3_bind_text(pStmt, 14, pEv->data.z, pEv->data.n, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 15, pEv->metadata.z, pEv->metadata.n,
-                      SQLITE_STATIC);
+    bindOptionalText(pStmt, 6, &pEv->tenantId);
+    bindOptionalText(pStmt, 7, &pEv->actorId);
+    sqlite3_bind_blob(pStmt, 8, pEv->correlationId, 16, SQLITE_STATIC);
+    if( pEv->hasCausation ){
+      sqlite3_bind_blob(pStmt, 9, pEv->causationId, 16, SQLITE_STATIC);
+    }else{
+      sqlite3_bind_null(pStmt, 9);
+    }
+    if( pEv->hasOccurredAt && pEv->occurredAt!=iStoredAt ){
+      sqlite3_bind_int64(pStmt, 10, pEv->occurredAt);
+    }else{
+      sqlite3_bind_null(pStmt, 10);     /* the same as stored_at */
+    }
+    sqlite3_bind_text(pStmt, 12, pEv->data.z, pEv->data.n, SQLITE_STATIC);
+    if( pEv->metadata.n==2 && memcmp(pEv->metadata.z, "{}", 2)==0 ){
+      sqlite3_bind_null(pStmt, 13);
+    }else{
+      sqlite3_bind_text(pStmt, 13, pEv->metadata.z, pEv->metadata.n,
+                        SQLITE_STATIC);
+    }
     rc = runInsert(pA, pStmt);
     if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
     if( sqlite3_changes(pA->p->db)>0 ){
@@ -286,6 +382,8 @@ static int insertEvents(EsAppend *pA){
     rc = nextStreamKey(pA, &iKey);
     if( rc ) return rc;
   }
+  rc = newKinds(pA);
+  if( rc ) return rc;
   /* stored_at never goes backwards along global_position, even if the
   ** clock does: a stored_at range is then a global_position range. */
   iStoredAt = esTimestampNow();
@@ -296,20 +394,17 @@ static int insertEvents(EsAppend *pA){
   /* What every event of the batch shares is bound once: bindings outlive
   ** sqlite3_reset(), and each bind takes the connection's mutex. */
   sqlite3_bind_int64(pStmt, 1, iKey);
-  sqlite3_bind_text(pStmt, 3, pA->aggId.z, pA->aggId.n, SQLITE_STATIC);
-  sqlite3_bind_text(pStmt, 4, pA->aggType.z, pA->aggType.n, SQLITE_STATIC);
-  sqlite3_bind_int64(pStmt, 13, iStoredAt);
+  sqlite3_bind_int64(pStmt, 11, iStoredAt);
   for(i=0; i<pB->nEvent && rc==SQLITE_OK; i++){
     EsEvent *pEv = &pB->aEvent[i];
     int bStored;
-    if( pA->aDupOf && pA->aDupOf[i]>=0 ){
-      continue;   /* same id and content as an earlier event of the batch */
-    }
-    if( pA->aStoredPos && pA->aStoredPos[i]>0 ){
-      iStoredPos = pA->aStoredPos[i];   /* stored already: skipped */
+    if( !isWritten(pA, i) ){
+      /* The repeat of an earlier event of the batch, or stored already
+      ** (found before writing): skipped. */
+      if( pA->aStoredPos && pA->aStoredPos[i]>0 ) iStoredPos = pA->aStoredPos[i];
       continue;
     }
-    rc = insertEvent(pA, pStmt, pEv, iVersion+1, &bStored);
+    rc = insertEvent(pA, pStmt, pEv, iVersion+1, iStoredAt, &bStored);
     if( rc==SQLITE_OK && bStored ){
       iVersion++;
       iLastInserted = sqlite3_last_insert_rowid(pA->p->db);
@@ -369,9 +464,13 @@ static int checkSchemaIfChanged(EsAppend *pA){
   sqlite3_stmt *pLookup = p->aStmt[ES_STMT_APPEND_LOOKUP];
   i64 n = sqlite3_stmt_status(pLookup, SQLITE_STMTSTATUS_REPREPARE, 0);
   char *zErr = 0;
-  int rc;
+  int rc, iFormat = 0;
   if( p->iCheckedReprepare==n ) return SQLITE_OK;
-  rc = esSchemaCheck(p, &zErr);
+  rc = esSchemaCheck(p, &iFormat, &zErr);
+  if( rc==SQLITE_OK && iFormat<ES_SCHEMA_VERSION ){
+    /* Another connection, of an older build, made the store anew. */
+    rc = esSchemaCreate(p, &zErr);
+  }
   if( rc!=SQLITE_OK ){
     esAppendError(pA, rc, "es_append: %s", zErr ? zErr : sqlite3_errstr(rc));
     sqlite3_free(zErr);
@@ -415,6 +514,8 @@ static int appendInScope(EsAppend *pA){
         pA->aggType.z, pA->iExpected, pA->iVersion);
   }
 
+  rc = findKinds(pA);
+  if( rc ) return rc;
   rc = findRefusals(pA, &bUndo);
   if( rc ) return rc;
   if( bUndo ){

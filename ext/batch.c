@@ -61,6 +61,7 @@ static void eventDefaults(EsEvent *pEv){
 static void eventFinish(EsEvent *pEv, const u8 *aGiven, i64 now){
   if( !aGiven[KEY_EVENT_ID] ) esUuidGenerate(pEv->eventId);
   pEv->hasEventId = aGiven[KEY_EVENT_ID]!=0;
+  pEv->hasOccurredAt = aGiven[KEY_OCCURRED_AT]!=0;
   if( !aGiven[KEY_CORRELATION_ID] ) esUuidGenerate(pEv->correlationId);
   if( !aGiven[KEY_EVENT_VERSION] ) pEv->eventVersion = 1;
   if( !aGiven[KEY_OCCURRED_AT] ) pEv->occurredAt = now;

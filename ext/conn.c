@@ -41,6 +41,7 @@ void esConnUnref(void *pArg){
   assert( p->nRef>0 );
   if( --p->nRef>0 ) return;
   esConnFinalizeAll(p);
+  sqlite3_free(p->zReadErr);
 #ifdef ES_TESTING
   sqlite3_free(p->zLastQuery);
 #endif

@@ -32,8 +32,8 @@ SQLITE_EXTENSION_INIT3
 #include <stddef.h>
 #include <string.h>
 
-/* The storage schema version this build writes and understands. */
-#define ES_SCHEMA_VERSION 1
+/* The storage format this build writes; it upgrades older ones. */
+#define ES_SCHEMA_VERSION 2
 
 /* Limits on the text inputs of es_append, in bytes.  They keep ids usable
 ** as index keys and catch values that are almost certainly mistakes. */
@@ -174,8 +174,10 @@ struct EsEvent {
   u8 causationId[16];
   int hasCausation;
   int hasEventId;         /* the caller gave event_id (else generated) */
+  int hasOccurredAt;      /* the caller gave occurred_at (else: stored_at) */
   i64 eventVersion;
   i64 occurredAt;         /* Unix microseconds, UTC */
+  i64 iKind;              /* its kind (es_kinds); 0: a new kind (append.c) */
 };
 
 /*
@@ -224,6 +226,8 @@ enum EsStmtId {
   ES_STMT_INSERT_EVENT,
   ES_STMT_EVENT_BY_ID,
   ES_STMT_EVENT_AT,
+  ES_STMT_KIND_LOOKUP,
+  ES_STMT_INSERT_KIND,
   ES_STMT_LAST_EVENT,
   ES_STMT_EVENT_EXISTS,
   ES_STMT_COUNT_TABLES,
@@ -236,6 +240,7 @@ enum EsStmtId {
   ES_STMT_JOURNAL_MODE,
   ES_STMT_SCHEMA_COOKIE,
   ES_STMT_WRITE_LOCK,
+  ES_STMT_KINDS_OF,
   ES_STMT_COUNT
 };
 
@@ -262,6 +267,8 @@ struct EsConn {
   int bInAppend;                    /* es_append is running */
   int bOrphanTxn;                   /* our BEGIN could not be rolled back */
   int bSchemaChanged;               /* we created or dropped es_* tables */
+  int bOwnWrite;                    /* eventstore writes its mutable tables
+                                    ** (es_store_writing(), functions.c) */
   i64 iStoreCookie;                 /* schema cookie when this connection
                                     ** last found the store; 0: never */
   int bForeignRefuser;              /* the application's own objects on the
@@ -270,6 +277,7 @@ struct EsConn {
   i64 iCheckedReprepare;            /* re-prepare count of the lookup at the
                                     ** last schema check; -1: never checked */
   i64 nRowsVisited;                 /* rows read by cursors (tests) */
+  char *zReadErr;                   /* why the last read failed (storage.c) */
 #ifdef ES_TESTING
   char *zLastQuery;                 /* SQL of the last cursor (tests) */
 #endif
@@ -291,7 +299,9 @@ int  esConnPin(EsConn*);
 /* -------------------------------------------------------------- schema.c */
 int  esSchemaExists(EsConn*, int *pbExists);
 int  esSchemaCreate(EsConn*, char **pzErr);
-int  esSchemaCheck(EsConn*, char **pzErr);
+int  esSchemaCreateObjects(EsConn*, int bOnlyMissing, char **pzErr);
+int  esSchemaCheck(EsConn*, int *piFormat, char **pzErr);
+char *esSchemaDbError(EsConn*);
 int  esSchemaIsMissingError(EsConn*, int rc);
 int  esSchemaClear(EsConn*, char **pzErr);
 int  esSchemaWasDropped(EsConn*, int *pbDropped);
@@ -299,16 +309,22 @@ int  esSchemaWasDropped(EsConn*, int *pbDropped);
   " connection was using them (global positions once given are never given" \
   " again): run es_init() to start a new store"
 
+/* ------------------------------------------------------------- upgrade.c */
+int esUpgrade(EsConn*, int iFrom, char **pzErr);
+
 /* ------------------------------------------------------------- storage.c */
 extern const char *const esStorageSql[ES_STMT_COUNT];
 int esStorageStreamLookup(EsConn*, const char *zId, int nId,
                           const char *zType, int nType, i64 *piKey,
                           i64 *piVersion);
 int esStorageGlobalPosition(EsConn*, i64 *piPos);
+int esStorageReadFailed(EsConn*, int rc);
 int esStorageEventExists(EsConn*, const u8 *aId16, int *pbExists);
 int esStorageStoredAtBound(EsConn*, i64 t, int bAfter, i64 iMax, i64 *piPos);
 int esStorageStreamsOf(EsConn*, const char *zId, int nId, i64 *aKey, int nMax,
                        int *pn);
+int esStorageKindsOf(EsConn*, const char *zTypesJson, sqlite3_value *pAggType,
+                     i64 *aKind, int nMax, int *pn);
 
 /* --------------------------------------------------------------- scope.c */
 enum EsScopeKind {
@@ -348,6 +364,8 @@ struct EsAppend {
   i64 iStreamKey;       /* 0: the stream does not exist yet */
   i64 iVersion;         /* the stream's version before the append */
   i64 iLastStoredAt;    /* stored_at of the newest event in the store */
+  i64 iFirstKind;       /* the kind of the first event's type, or 0 */
+  int nNewKind;         /* kinds the append adds to es_kinds */
   i64 iNewVersion;
   i64 iGlobalPosition;
   char *zErr;           /* error message, sqlite3_malloc'ed */
@@ -431,6 +449,7 @@ struct EsColumn {
 extern const EsColumn esColumns[ES_VCOL_COUNT];
 extern const char *const esColumnsStorage[ES_SCOL_COUNT];
 const EsColumn *esColumnsByCode(char cCode);
+char esColumnsJoin(int iScol);
 
 /* --------------------------------------------------------- vtab/plan.c */
 /*
@@ -489,7 +508,10 @@ struct EsVtab {
 enum EsArmKind {
   ES_ARM_NONE,            /* one statement */
   ES_ARM_STREAM,          /* one per stream: ?ES_PLAN_ARM_PARAM a key */
-  ES_ARM_TYPE             /* one per event type of an IN list */
+  ES_ARM_KIND,            /* one per kind of the event and aggregate types */
+  ES_ARM_OCCURRED         /* two: the events whose occurred_at is their
+                          ** stored_at, as a rowid range [?ARM, ?ARM+1),
+                          ** and the others, by occurred_at's index */
 };
 #define ES_PLAN_MERGE_MAX        16   /* more arms: one statement instead */
 #define ES_PLAN_ARM_PARAM       200
@@ -505,14 +527,16 @@ void esPlanLimits(const char *idxStr, int argc, sqlite3_value **argv,
 
 /* ----------------------------------------------------------- vtab/sql.c */
 int  esSqlBuild(EsVtab*, int idxNum, const char *idxStr, int eArm,
-                char **pzSql);
+                int iVariant, char **pzSql);
+int  esSqlStoredAtRange(EsVtab*, const char *idxStr, int argc,
+                        sqlite3_value **argv, i64 iSnapshot, i64 *piLo,
+                        i64 *piHi, int *pbEmpty);
 int  esSqlBind(EsVtab*, sqlite3_stmt*, const char *idxStr, int eArm,
                int argc, sqlite3_value **argv, i64 iSnapshot, int *pbEmpty);
 int  esSqlStreamId(EsVtab*, sqlite3_value*, const char **pz, int *pn,
                    int *pnId);
-int  esSqlInValues(EsVtab*, char cCol, sqlite3_value *pList,
-                   sqlite3_value **apVal, int nMax, int *pn);
-void esSqlInFree(sqlite3_value **apVal, int n);
+int  esSqlKinds(EsVtab*, const char *idxStr, int argc, sqlite3_value **argv,
+                i64 *aKind, int *pn);
 
 /* ---------------------------------------------------- vtab/event_vtab.c */
 int esVtabRegister(sqlite3*, EsConn*);

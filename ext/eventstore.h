@@ -26,7 +26,7 @@
 #define EVENTSTORE_VERSION_NUMBER 9000
 
 /* The storage format this version writes (es_info()'s schema_version). */
-#define EVENTSTORE_SCHEMA_VERSION 1
+#define EVENTSTORE_SCHEMA_VERSION 2
 
 /* The entry point is the one symbol the library exports. */
 #if defined(_WIN32) && !defined(SQLITE_CORE)

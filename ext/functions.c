@@ -150,6 +150,18 @@ static void infoFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   esResultJson(ctx, z, -1, sqlite3_free);
 }
 
+/*
+** es_store_writing(): 1 while eventstore's own functions change the
+** checkpoints and snapshots, the tables that change (schema.c): their
+** triggers refuse every other change.  A caller only ever sees 0.
+*/
+static void storeWritingFunc(sqlite3_context *ctx, int argc,
+                             sqlite3_value **argv){
+  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
+  (void)argc; (void)argv;
+  sqlite3_result_int(ctx, p->bOwnWrite);
+}
+
 static void initFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)argc; (void)argv;
   runWrite(ctx, "es_init", esSchemaCreate);
@@ -189,6 +201,7 @@ int esFunctionsRegister(sqlite3 *db, EsConn *p){
     { "es_init",            0, SQLITE_DIRECTONLY, initFunc },
     { "es_clear",           0, SQLITE_DIRECTONLY, clearFunc },
     { "es_info",            0, SQLITE_INNOCUOUS|SQLITE_DETERMINISTIC, infoFunc },
+    { "es_store_writing",   0, SQLITE_INNOCUOUS,  storeWritingFunc },
   };
   int i, rc = SQLITE_OK;
   for(i=0; i<ES_ARRAYSIZE(aFunc) && rc==SQLITE_OK; i++){

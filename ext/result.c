@@ -37,13 +37,17 @@ void esResultError(sqlite3_context *ctx, int rc, const char *zFmt, ...){
   esResultErrorMsg(ctx, rc, zMsg);
 }
 
-/* An error from the database: SQLite's message, after the function's name. */
+/* An error from the database: SQLite's message (or why a read of the
+** store failed, storage.c), after the function's name.  Every function is
+** registered with its connection's EsConn as user data. */
 void esResultDbError(sqlite3_context *ctx, const char *zFunc, int rc){
-  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   if( rc==SQLITE_NOMEM ){
     sqlite3_result_error_nomem(ctx);
+  }else if( p->zReadErr ){
+    esResultError(ctx, rc, "%s: %s", zFunc, p->zReadErr);
   }else{
-    esResultError(ctx, rc, "%s: %s", zFunc, sqlite3_errmsg(db));
+    esResultError(ctx, rc, "%s: %s", zFunc, sqlite3_errmsg(p->db));
   }
 }
 

@@ -5,21 +5,44 @@
 ** at load time (loading must not write).  It carries its own version in
 ** es_meta, not in PRAGMA user_version, which belongs to the application.
 **
+** THE FORMAT (storage format 2; format 1 is recognised so that it can be
+** upgraded, upgrade.c):
+**   es_meta(key, value)               the format version ('schema_version')
+**   es_streams(stream_key, aggregate_id, aggregate_type)
+**       one row per stream; events refer to it by the small integer key
+**   es_kinds(kind, aggregate_type, event_type)
+**       one row per pair of an aggregate type and an event type: a
+**       dictionary, so that events carry neither text
+**   es_events(global_position, stream_key, stream_position, kind,
+**             event_id, event_version, tenant_id, actor_id,
+**             correlation_id, causation_id, occurred_at, stored_at, data,
+**             metadata)
+**       global_position is the rowid.  NULL stands for a default:
+**       event_version 1, occurred_at = stored_at (the time of the append,
+**       when the caller gave none), metadata {}.
+**   es_checkpoints(name, position, updated_at)    consumers (consumer.c)
+**   es_snapshots(stream_key, schema_version, version, state, stored_at)
+**       aggregate snapshots (snapshot.c)
+**
 ** Indexes, and the query of API.md that each one serves:
 **   es_events_stream (stream_key, stream_position) UNIQUE
 **       event_stream reads, the version check, no two events at one place
 **   es_events_event_id (event_id) UNIQUE
 **       idempotency of es_append, es_event_exists(), WHERE event_id = ?
-**   es_events_event_type (event_type)       WHERE event_type = ? / IN (...)
-**   es_events_aggregate_type (aggregate_type)
-**       get_events_by_type: WHERE aggregate_type = ?
+**   es_events_kind (kind)
+**       WHERE event_type = ? / IN (...) and WHERE aggregate_type = ?: the
+**       kinds of that type, each a range of this index, merged
 **   es_events_tenant (tenant_id) WHERE tenant_id IS NOT NULL
 **       read_all with a tenant filter; partial, so events without a tenant
 **       cost nothing to index
-**   es_events_occurred_at (occurred_at)     occurred_at ranges
+**   es_events_occurred_at (occurred_at) WHERE occurred_at IS NOT NULL
+**       occurred_at ranges of the events whose occurred_at was given; the
+**       others (occurred_at = stored_at) are found as a stored_at range
 ** Every secondary index ends with the rowid, so rows that share a key
-** come out in global order: "event_type = ? ORDER BY global_position"
-** needs no sort.
+** come out in global order: "kind = ? ORDER BY global_position" needs no
+** sort.  Two indexes (stream, event id) and the kind index are written for
+** every event; the other two only for events that have a tenant or an
+** occurred_at of their own.
 **
 ** stored_at has no index: es_append makes it never decrease along
 ** global_position, so a stored_at range is a global_position range, found
@@ -28,8 +51,11 @@
 ** one more page.
 **
 ** Immutability: BEFORE UPDATE / BEFORE DELETE triggers on every es_*
-** table raise an error.  es_clear() (test databases only) drops the tables
-** and creates them again.
+** table raise an error.  Checkpoints and snapshots change, but only
+** through eventstore's own functions: their triggers let a change through
+** while es_store_writing() is true, which it is only inside those
+** functions' own statements (functions.c).  es_clear() (test databases
+** only) drops the tables and creates them again.
 **
 ** A database can be hostile: a trigger added to es_events would run with
 ** every append.  esSchemaCheck() compares the schema with what this file
@@ -59,15 +85,69 @@ struct EsSchemaObject {
     " BEFORE DELETE ON " T " BEGIN SELECT RAISE(ABORT, 'eventstore: " T \
     " is append-only: stored " WHAT " cannot be deleted'); END" }
 
+/* A table that only eventstore's functions change. */
+#define ES_GUARDED(T, FUNCS) \
+  { "trigger", T "_no_update", T, "TRIGGER", \
+    " BEFORE UPDATE ON " T " WHEN NOT es_store_writing() BEGIN SELECT" \
+    " RAISE(ABORT, 'eventstore: " T " is changed only by " FUNCS "'); END" }, \
+  { "trigger", T "_no_delete", T, "TRIGGER", \
+    " BEFORE DELETE ON " T " WHEN NOT es_store_writing() BEGIN SELECT" \
+    " RAISE(ABORT, 'eventstore: " T " is changed only by " FUNCS "'); END" }
+
 #define ES_INDEX(NAME, KIND, COLUMNS) \
   { "index", NAME, "es_events", KIND, " ON es_events" COLUMNS }
 
-static const EsSchemaObject aObject[] = {
-  { "table", "es_meta", "es_meta", "TABLE",
-    "(key TEXT PRIMARY KEY NOT NULL, value NOT NULL) WITHOUT ROWID" },
-  { "table", "es_streams", "es_streams", "TABLE",
-    "(stream_key INTEGER PRIMARY KEY, aggregate_id TEXT NOT NULL,"
-    " aggregate_type TEXT NOT NULL, UNIQUE(aggregate_id, aggregate_type))" },
+#define ES_META_TABLE \
+  { "table", "es_meta", "es_meta", "TABLE", \
+    "(key TEXT PRIMARY KEY NOT NULL, value NOT NULL) WITHOUT ROWID" }
+#define ES_STREAMS_TABLE \
+  { "table", "es_streams", "es_streams", "TABLE", \
+    "(stream_key INTEGER PRIMARY KEY, aggregate_id TEXT NOT NULL," \
+    " aggregate_type TEXT NOT NULL, UNIQUE(aggregate_id, aggregate_type))" }
+
+/* Format 2, the one this build writes (THE FORMAT above). */
+static const EsSchemaObject aFormat2[] = {
+  ES_META_TABLE,
+  ES_STREAMS_TABLE,
+  { "table", "es_kinds", "es_kinds", "TABLE",
+    "(kind INTEGER PRIMARY KEY, aggregate_type TEXT NOT NULL,"
+    " event_type TEXT NOT NULL, UNIQUE(event_type, aggregate_type))" },
+  { "index", "es_kinds_aggregate_type", "es_kinds", "INDEX",
+    " ON es_kinds(aggregate_type)" },
+  { "table", "es_events", "es_events", "TABLE",
+    "(global_position INTEGER PRIMARY KEY, stream_key INTEGER NOT NULL,"
+    " stream_position INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " event_id BLOB NOT NULL, event_version INTEGER, tenant_id TEXT,"
+    " actor_id TEXT, correlation_id BLOB, causation_id BLOB,"
+    " occurred_at INTEGER, stored_at INTEGER NOT NULL, data TEXT NOT NULL,"
+    " metadata TEXT)" },
+  ES_INDEX("es_events_stream", "UNIQUE INDEX", "(stream_key, stream_position)"),
+  ES_INDEX("es_events_event_id", "UNIQUE INDEX", "(event_id)"),
+  ES_INDEX("es_events_kind", "INDEX", "(kind)"),
+  ES_INDEX("es_events_tenant", "INDEX",
+           "(tenant_id) WHERE tenant_id IS NOT NULL"),
+  ES_INDEX("es_events_occurred_at", "INDEX",
+           "(occurred_at) WHERE occurred_at IS NOT NULL"),
+  { "table", "es_checkpoints", "es_checkpoints", "TABLE",
+    "(name TEXT PRIMARY KEY NOT NULL, position INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL) WITHOUT ROWID" },
+  { "table", "es_snapshots", "es_snapshots", "TABLE",
+    "(stream_key INTEGER NOT NULL, schema_version INTEGER NOT NULL,"
+    " version INTEGER NOT NULL, state TEXT NOT NULL, stored_at INTEGER NOT"
+    " NULL, PRIMARY KEY(stream_key, schema_version)) WITHOUT ROWID" },
+  ES_IMMUTABLE("es_events", "events"),
+  ES_IMMUTABLE("es_streams", "streams"),
+  ES_IMMUTABLE("es_kinds", "kinds"),
+  ES_IMMUTABLE("es_meta", "metadata"),
+  ES_GUARDED("es_checkpoints", "es_checkpoint_set() and es_clear()"),
+  ES_GUARDED("es_snapshots",
+             "es_snapshot_save(), es_snapshot_delete() and es_clear()"),
+};
+
+/* Format 1 (eventstore 0.9 before format 2): recognised, to be upgraded. */
+static const EsSchemaObject aFormat1[] = {
+  ES_META_TABLE,
+  ES_STREAMS_TABLE,
   { "table", "es_events", "es_events", "TABLE",
     "(global_position INTEGER PRIMARY KEY, stream_key INTEGER NOT NULL,"
     " stream_position INTEGER NOT NULL, aggregate_id TEXT NOT NULL,"
@@ -87,11 +167,25 @@ static const EsSchemaObject aObject[] = {
   ES_IMMUTABLE("es_streams", "streams"),
   ES_IMMUTABLE("es_meta", "metadata"),
 };
-#define N_OBJECT ES_ARRAYSIZE(aObject)
+
+typedef struct EsFormat EsFormat;
+struct EsFormat {
+  const EsSchemaObject *aObj;
+  int nObj;
+};
+static const EsFormat aFormat[ES_SCHEMA_VERSION+1] = {
+  { 0, 0 },
+  { aFormat1, ES_ARRAYSIZE(aFormat1) },
+  { aFormat2, ES_ARRAYSIZE(aFormat2) },
+};
+#define MAX_OBJECT ES_ARRAYSIZE(aFormat2)
 #undef ES_INDEX
 #undef ES_IMMUTABLE
+#undef ES_GUARDED
+#undef ES_META_TABLE
+#undef ES_STREAMS_TABLE
 
-/* How many of the three es_* tables exist in main. */
+/* How many of the store's tables (of any format) exist in main. */
 static int countTables(EsConn *p, int *pn){
   sqlite3_stmt *pStmt;
   i64 n = 0;
@@ -124,30 +218,50 @@ static char *objectSql(const EsSchemaObject *pObj, int bQualified){
 }
 
 /* The first error of a failed statement, as an owned message. */
-static char *dbError(EsConn *p){
+char *esSchemaDbError(EsConn *p){
   return sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
 }
 
+/*
+** The store's format version, from es_meta.  A store whose es_meta is
+** missing is taken to be of this build's format, so that the shape check
+** names the missing table.
+*/
 static int readSchemaVersion(EsConn *p, i64 *piVersion, char **pzErr){
   sqlite3_stmt *pStmt;
   int rc = esConnStmt(p, ES_STMT_SCHEMA_VERSION, &pStmt);
-  *piVersion = 0;
+  *piVersion = ES_SCHEMA_VERSION;
+  if( rc==SQLITE_ERROR ) return SQLITE_OK;          /* no es_meta */
   if( rc!=SQLITE_OK ){
-    *pzErr = dbError(p);
+    *pzErr = esSchemaDbError(p);
     return rc;
   }
   rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW && sqlite3_column_type(pStmt, 0)==SQLITE_INTEGER ){
     *piVersion = sqlite3_column_int64(pStmt, 0);
     rc = SQLITE_OK;
+  }else if( rc==SQLITE_ERROR ){
+    rc = sqlite3_reset(pStmt);        /* es_meta was dropped since */
+    return SQLITE_OK;
   }else if( rc==SQLITE_ROW || rc==SQLITE_DONE ){
     *pzErr = sqlite3_mprintf("es_meta has no valid schema_version row:"
                              " this is not an eventstore database");
     rc = SQLITE_ERROR;
   }else{
-    *pzErr = dbError(p);
+    *pzErr = esSchemaDbError(p);
   }
   sqlite3_reset(pStmt);
+  if( rc==SQLITE_OK && *piVersion>ES_SCHEMA_VERSION ){
+    *pzErr = sqlite3_mprintf("the store's schema version is %lld, newer than"
+        " this build of eventstore understands (%d): upgrade eventstore",
+        *piVersion, ES_SCHEMA_VERSION);
+    rc = SQLITE_ERROR;
+  }
+  if( rc==SQLITE_OK && *piVersion<1 ){
+    *pzErr = sqlite3_mprintf("the store's schema version %lld is not valid",
+                             *piVersion);
+    rc = SQLITE_ERROR;
+  }
   return rc;
 }
 
@@ -187,23 +301,41 @@ static int tempTriggers(EsConn *p, int *pbRefuses){
   return rc;
 }
 
+/* Is object zName of type zType on zTbl, with CREATE statement zSql, the
+** object pObj describes? */
+static int sameObject(const EsSchemaObject *pObj, const char *zType,
+                      const char *zTbl, const char *zSql, int *pbSame){
+  char *zWant = objectSql(pObj, 0);
+  if( zWant==0 ) return SQLITE_NOMEM;
+  *pbSame = strcmp(pObj->zType, zType)==0 && strcmp(pObj->zTable, zTbl)==0
+         && zSql && strcmp(zWant, zSql)==0;
+  sqlite3_free(zWant);
+  return SQLITE_OK;
+}
+
 /*
-** Compare the schema in main with the one this file creates.  Extra
-** indexes on the es_* tables are allowed (they cannot write; those that
-** can refuse a row set p->bForeignRefuser, as TEMP triggers on them do);
-** anything else that differs is an error that names the object.
+** Compare the schema in main with the one of the store's format (es_meta;
+** *piFormat is set to it).  Extra indexes on the es_* tables are allowed
+** (they cannot write; those that can refuse a row set p->bForeignRefuser,
+** as TEMP triggers on them do); anything else that differs is an error
+** that names the object.
 */
-int esSchemaCheck(EsConn *p, char **pzErr){
+int esSchemaCheck(EsConn *p, int *piFormat, char **pzErr){
   sqlite3_stmt *pStmt = 0;
-  int aSeen[N_OBJECT];
+  int aSeen[MAX_OBJECT];
   int rc, i;
   i64 iVersion;
+  const EsFormat *pF;
 
   memset(aSeen, 0, sizeof(aSeen));
   p->bForeignRefuser = 0;
+  rc = readSchemaVersion(p, &iVersion, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  *piFormat = (int)iVersion;
+  pF = &aFormat[iVersion];
   rc = esConnStmt(p, ES_STMT_SCHEMA_OBJECTS, &pStmt);
   if( rc!=SQLITE_OK ){
-    *pzErr = dbError(p);
+    *pzErr = esSchemaDbError(p);
     return rc;
   }
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
@@ -211,36 +343,26 @@ int esSchemaCheck(EsConn *p, char **pzErr){
     const char *zName = (const char*)sqlite3_column_text(pStmt, 1);
     const char *zTbl = (const char*)sqlite3_column_text(pStmt, 2);
     const char *zSql = (const char*)sqlite3_column_text(pStmt, 3);
-    int bKnown = 0;
+    int bSame = 0;
     if( zType==0 || zName==0 || zTbl==0 ) continue;
-    for(i=0; i<N_OBJECT; i++){
-      char *zWant;
-      int bSame;
-      if( strcmp(aObject[i].zName, zName)!=0 ) continue;
-      bKnown = 1;
-      zWant = objectSql(&aObject[i], 0);
-      if( zWant==0 ){ rc = SQLITE_NOMEM; break; }
-      bSame = strcmp(aObject[i].zType, zType)==0
-           && strcmp(aObject[i].zTable, zTbl)==0
-           && zSql && strcmp(zWant, zSql)==0;
-      sqlite3_free(zWant);
+    for(i=0; i<pF->nObj && strcmp(pF->aObj[i].zName, zName)!=0; i++){}
+    if( i<pF->nObj ){
+      rc = sameObject(&pF->aObj[i], zType, zTbl, zSql, &bSame);
+      if( rc!=SQLITE_OK ) break;
       if( !bSame ){
         *pzErr = sqlite3_mprintf("the %s %s does not have the shape eventstore"
-            " %d creates: this database was changed by something else, so"
-            " eventstore will not write to it", zType, zName,
-            ES_SCHEMA_VERSION);
+            " %lld creates: this database was changed by something else, so"
+            " eventstore will not write to it", zType, zName, iVersion);
         rc = SQLITE_ERROR;
-      }else{
-        aSeen[i] = 1;
+        break;
       }
-      break;
+      aSeen[i] = 1;
+      continue;
     }
-    if( rc!=SQLITE_ROW ) break;
-    if( bKnown ) continue;
     if( strncmp(zName, "sqlite_autoindex_", 17)==0 ) continue;
     if( strcmp(zType, "index")==0 && zSql ){         /* a user's index */
-      int rc2 = indexCanRefuse(p, zName, zTbl, &p->bForeignRefuser);
-      if( rc2!=SQLITE_OK ){ rc = rc2; break; }
+      rc = indexCanRefuse(p, zName, zTbl, &p->bForeignRefuser);
+      if( rc!=SQLITE_OK ) break;
       continue;
     }
     *pzErr = sqlite3_mprintf("the %s %s on %s was not created by eventstore;"
@@ -252,34 +374,21 @@ int esSchemaCheck(EsConn *p, char **pzErr){
   sqlite3_reset(pStmt);
   if( rc==SQLITE_NOMEM ) return rc;
   if( rc!=SQLITE_DONE ){
-    if( *pzErr==0 ) *pzErr = dbError(p);
+    if( *pzErr==0 ) *pzErr = esSchemaDbError(p);
     return rc==SQLITE_ROW ? SQLITE_ERROR : rc;
   }
-  for(i=0; i<N_OBJECT; i++){
+  for(i=0; i<pF->nObj; i++){
     if( !aSeen[i] ){
       *pzErr = sqlite3_mprintf("the store's %s %s is missing: this database"
           " was changed by something else, so eventstore will not write to"
-          " it", aObject[i].zType, aObject[i].zName);
+          " it", pF->aObj[i].zType, pF->aObj[i].zName);
       return SQLITE_ERROR;
     }
   }
   rc = tempTriggers(p, &p->bForeignRefuser);
   if( rc!=SQLITE_OK ){
-    *pzErr = dbError(p);
+    *pzErr = esSchemaDbError(p);
     return rc;
-  }
-  rc = readSchemaVersion(p, &iVersion, pzErr);
-  if( rc!=SQLITE_OK ) return rc;
-  if( iVersion>ES_SCHEMA_VERSION ){
-    *pzErr = sqlite3_mprintf("the store's schema version is %lld, newer than"
-        " this build of eventstore understands (%d): upgrade eventstore",
-        iVersion, ES_SCHEMA_VERSION);
-    return SQLITE_ERROR;
-  }
-  if( iVersion<1 ){
-    *pzErr = sqlite3_mprintf("the store's schema version %lld is not valid",
-                             iVersion);
-    return SQLITE_ERROR;
   }
   return schemaCookie(p, &p->iStoreCookie);
 }
@@ -303,27 +412,57 @@ int esSchemaWasDropped(EsConn *p, int *pbDropped){
 }
 
 /*
-** Create the schema if there is none; check it if there is one.  Must be
+** Create the objects of this build's format that do not exist yet, from
+** the first one (iFrom) on, in their order; used to create a store and by
+** an upgrade (upgrade.c) for the tables a new format adds.
+*/
+int esSchemaCreateObjects(EsConn *p, int bOnlyMissing, char **pzErr){
+  const EsFormat *pF = &aFormat[ES_SCHEMA_VERSION];
+  int i, rc = SQLITE_OK;
+  for(i=0; i<pF->nObj && rc==SQLITE_OK; i++){
+    char *zSql = objectSql(&pF->aObj[i], 1);
+    if( zSql==0 ) return SQLITE_NOMEM;
+    if( bOnlyMissing ){
+      char *z = sqlite3_mprintf("CREATE %s IF NOT EXISTS main.%s%s",
+                                pF->aObj[i].zCreate, pF->aObj[i].zName,
+                                pF->aObj[i].zBody);
+      sqlite3_free(zSql);
+      if( z==0 ) return SQLITE_NOMEM;
+      zSql = z;
+    }
+    rc = sqlite3_exec(p->db, zSql, 0, 0, 0);
+    sqlite3_free(zSql);
+  }
+  if( rc!=SQLITE_OK && rc!=SQLITE_NOMEM ) *pzErr = esSchemaDbError(p);
+  return rc;
+}
+
+/*
+** Create the schema if there is none; check it if there is one, and
+** upgrade it in place if it is of an older format (upgrade.c).  Must be
 ** called inside a write scope (scope.c), whose transaction makes the
-** objects appear together or not at all.
+** objects appear, or the upgrade happen, all together or not at all.
 */
 int esSchemaCreate(EsConn *p, char **pzErr){
-  int n, i, rc;
+  int n, rc, iFormat = 0;
   assert( !sqlite3_get_autocommit(p->db)
        || esScopeWritingStatementRunning(p->db) );
   rc = countTables(p, &n);
   if( rc!=SQLITE_OK ){
-    *pzErr = dbError(p);
+    *pzErr = esSchemaDbError(p);
     return rc;
   }
-  if( n>0 ) return esSchemaCheck(p, pzErr);
-  p->bSchemaChanged = 1;
-  for(i=0; i<N_OBJECT && rc==SQLITE_OK; i++){
-    char *zSql = objectSql(&aObject[i], 1);
-    if( zSql==0 ) return SQLITE_NOMEM;
-    rc = sqlite3_exec(p->db, zSql, 0, 0, 0);
-    sqlite3_free(zSql);
+  if( n>0 ){
+    rc = esSchemaCheck(p, &iFormat, pzErr);
+    if( rc==SQLITE_OK && iFormat<ES_SCHEMA_VERSION ){
+      p->bSchemaChanged = 1;
+      rc = esUpgrade(p, iFormat, pzErr);
+      if( rc==SQLITE_OK ) rc = esSchemaCheck(p, &iFormat, pzErr);
+    }
+    return rc;
   }
+  p->bSchemaChanged = 1;
+  rc = esSchemaCreateObjects(p, 0, pzErr);
   if( rc==SQLITE_OK ){
     char *zSql = sqlite3_mprintf("INSERT INTO main.es_meta(key,value)"
                                  " VALUES('schema_version',%d)",
@@ -331,8 +470,8 @@ int esSchemaCreate(EsConn *p, char **pzErr){
     if( zSql==0 ) return SQLITE_NOMEM;
     rc = sqlite3_exec(p->db, zSql, 0, 0, 0);
     sqlite3_free(zSql);
+    if( rc!=SQLITE_OK && rc!=SQLITE_NOMEM ) *pzErr = esSchemaDbError(p);
   }
-  if( rc!=SQLITE_OK ) *pzErr = dbError(p);
   return rc;
 }
 
@@ -342,17 +481,20 @@ int esSchemaCreate(EsConn *p, char **pzErr){
 ** temporary database.
 */
 int esSchemaClear(EsConn *p, char **pzErr){
-  int n, rc = countTables(p, &n);
+  int n, iFormat, rc = countTables(p, &n);
   if( rc==SQLITE_OK && n>0 ){
-    rc = esSchemaCheck(p, pzErr);
+    rc = esSchemaCheck(p, &iFormat, pzErr);
     if( rc!=SQLITE_OK ) return rc;
     p->bSchemaChanged = 1;
-    rc = sqlite3_exec(p->db, "DROP TABLE main.es_events;"
-                      "DROP TABLE main.es_streams;"
-                      "DROP TABLE main.es_meta;", 0, 0, 0);
+    rc = sqlite3_exec(p->db, "DROP TABLE IF EXISTS main.es_events;"
+                      "DROP TABLE IF EXISTS main.es_streams;"
+                      "DROP TABLE IF EXISTS main.es_kinds;"
+                      "DROP TABLE IF EXISTS main.es_checkpoints;"
+                      "DROP TABLE IF EXISTS main.es_snapshots;"
+                      "DROP TABLE IF EXISTS main.es_meta;", 0, 0, 0);
   }
   if( rc!=SQLITE_OK ){
-    *pzErr = dbError(p);
+    *pzErr = esSchemaDbError(p);
     return rc;
   }
   return esSchemaCreate(p, pzErr);

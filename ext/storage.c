@@ -1,18 +1,12 @@
 /*
 ** storage.c -- the statements that read and write the es_* tables.
 **
-** The layout (schema.c has the DDL):
-**
-**   es_streams(stream_key INTEGER PRIMARY KEY, aggregate_id, aggregate_type)
-**       one row per stream, UNIQUE(aggregate_id, aggregate_type).  Events
-**       refer to their stream by the small integer key, so the stream
-**       index holds (integer, integer) instead of repeating the stream's
-**       text in every entry.
-**   es_events(global_position INTEGER PRIMARY KEY, stream_key,
-**             stream_position, ...)
-**       global_position is the rowid: appending is an insert at the right
-**       edge of the table b-tree, and reading in global order is a plain
-**       rowid scan.
+** The layout is storage format 2 (schema.c, THE FORMAT, has the DDL).
+** Events refer to their stream and to their kind (aggregate type and event
+** type) by small integer keys, so that indexes hold integers instead of
+** repeating text in every entry; global_position is the rowid: appending
+** is an insert at the right edge of the table b-tree, and reading in
+** global order is a plain rowid scan.
 **
 ** A stream's version is its highest stream_position, found by one seek in
 ** the unique index (stream_key, stream_position): O(log n), never a scan
@@ -22,6 +16,10 @@
 ** happens to be called es_events is never read or written instead.
 */
 #include "es_internal.h"
+
+/* The tables of a store, of any format (schema.c). */
+#define ES_STORE_TABLES "'es_meta','es_streams','es_events','es_kinds'," \
+                        "'es_checkpoints','es_snapshots'"
 
 const char *const esStorageSql[ES_STMT_COUNT] = {
   /* ES_STMT_BEGIN */           "BEGIN",
@@ -37,13 +35,16 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
     "   WHERE e.stream_key=s.stream_key)"
     " FROM main.es_streams s WHERE s.aggregate_id=?1 AND s.aggregate_type=?2",
   /* ES_STMT_APPEND_LOOKUP: what es_append needs before it writes, in one
-  ** statement: the stream's key and version, and the newest stored_at.
-  ** Always one row (key NULL if the stream does not exist). */
+  ** statement: the stream's key and version, the newest stored_at, and the
+  ** kind of the first event's type.  Always one row (key NULL if the
+  ** stream does not exist, kind NULL if the kind does not). */
     "SELECT s.stream_key,"
     " (SELECT max(e.stream_position) FROM main.es_events e"
     "   WHERE e.stream_key=s.stream_key),"
     " (SELECT stored_at FROM main.es_events ORDER BY global_position DESC"
-    "   LIMIT 1)"
+    "   LIMIT 1),"
+    " (SELECT kind FROM main.es_kinds WHERE event_type=?3"
+    "   AND aggregate_type=?2)"
     " FROM (SELECT 1) LEFT JOIN main.es_streams s"
     " ON s.aggregate_id=?1 AND s.aggregate_type=?2",
   /* ES_STMT_NEXT_STREAM_KEY */
@@ -52,18 +53,26 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
     "INSERT INTO main.es_streams(stream_key,aggregate_id,aggregate_type)"
     " VALUES(?1,?2,?3)",
   /* ES_STMT_INSERT_EVENT: a stored event_id makes this a no-op (changes()
-  ** is 0), which is how duplicates are found without a lookup per event. */
-    "INSERT INTO main.es_events(stream_key,stream_position,aggregate_id,"
-    "aggregate_type,event_id,event_type,event_version,tenant_id,actor_id,"
-    "correlation_id,causation_id,occurred_at,stored_at,data,metadata)"
-    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+  ** is 0), which is how duplicates are found without a lookup per event.
+  ** NULL event_version, occurred_at and metadata stand for their defaults
+  ** (schema.c, THE FORMAT). */
+    "INSERT INTO main.es_events(stream_key,stream_position,kind,event_id,"
+    "event_version,tenant_id,actor_id,correlation_id,causation_id,"
+    "occurred_at,stored_at,data,metadata)"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
     " ON CONFLICT(event_id) DO NOTHING",
   /* ES_STMT_EVENT_BY_ID */
-    "SELECT global_position,stream_key,stream_position,event_type,data"
-    " FROM main.es_events WHERE event_id=?1",
+    "SELECT e.global_position,e.stream_key,e.stream_position,k.event_type,"
+    "e.data FROM main.es_events e, main.es_kinds k"
+    " WHERE e.event_id=?1 AND k.kind=e.kind",
   /* ES_STMT_EVENT_AT */
-    "SELECT event_id,event_type,data,global_position FROM main.es_events"
-    " WHERE stream_key=?1 AND stream_position=?2",
+    "SELECT e.event_id,k.event_type,e.data,e.global_position"
+    " FROM main.es_events e, main.es_kinds k"
+    " WHERE e.stream_key=?1 AND e.stream_position=?2 AND k.kind=e.kind",
+  /* ES_STMT_KIND_LOOKUP */
+    "SELECT kind FROM main.es_kinds WHERE event_type=?1 AND aggregate_type=?2",
+  /* ES_STMT_INSERT_KIND */
+    "INSERT INTO main.es_kinds(aggregate_type,event_type) VALUES(?1,?2)",
   /* ES_STMT_LAST_EVENT */
     "SELECT global_position,stored_at FROM main.es_events"
     " ORDER BY global_position DESC LIMIT 1",
@@ -71,12 +80,12 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
     "SELECT 1 FROM main.es_events WHERE event_id=?1",
   /* ES_STMT_COUNT_TABLES: how many of the store's tables exist (schema.c) */
     "SELECT count(*) FROM main.sqlite_schema WHERE type='table'"
-    " AND name IN ('es_meta','es_streams','es_events')",
+    " AND name IN (" ES_STORE_TABLES ")",
   /* ES_STMT_SCHEMA_OBJECTS: the store's tables and everything on them (an
   ** application's table that is merely named like them is its own) */
     "SELECT type, name, tbl_name, sql FROM main.sqlite_schema"
-    " WHERE tbl_name IN ('es_meta','es_streams','es_events')"
-    "    OR name IN ('es_meta','es_streams','es_events')",
+    " WHERE tbl_name IN (" ES_STORE_TABLES ")"
+    "    OR name IN (" ES_STORE_TABLES ")",
   /* ES_STMT_SCHEMA_VERSION: prepared only once es_meta exists */
     "SELECT value FROM main.es_meta WHERE key='schema_version'",
   /* ES_STMT_PROBE_STORED_AT: the first event at or after a position */
@@ -93,7 +102,7 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
     " FROM pragma_index_list(?2,'main') l WHERE l.name=?1",
   /* ES_STMT_TEMP_TRIGGERS: the application's TEMP triggers on the store */
     "SELECT count(*) FROM temp.sqlite_schema WHERE type='trigger'"
-    " AND tbl_name IN ('es_meta','es_streams','es_events')",
+    " AND tbl_name IN (" ES_STORE_TABLES ")",
   /* ES_STMT_JOURNAL_MODE */
     "PRAGMA main.journal_mode",
   /* ES_STMT_SCHEMA_COOKIE */
@@ -101,7 +110,14 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
   /* ES_STMT_WRITE_LOCK: writes nothing, but takes the write lock as every
   ** write statement does before it runs (scope.c, takeWriteLock) */
     "UPDATE main.es_meta SET value=value WHERE 0",
+  /* ES_STMT_KINDS_OF: the kinds of a JSON array of event types (NULL: any)
+  ** and an aggregate type (NULL: any), for the virtual tables' arms */
+    "SELECT kind FROM main.es_kinds WHERE (?1 IS NULL OR event_type IN"
+    " (SELECT value FROM json_each(?1))) AND (?2 IS NULL OR aggregate_type=?2)"
+    " ORDER BY kind LIMIT ?3",
 };
+
+#undef ES_STORE_TABLES
 
 /*
 ** Read the one row of a bound reading statement (esConnReadRow).  A
@@ -111,16 +127,51 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
 static int readOneRow(EsConn *p, sqlite3_stmt *pStmt, int *pbRow, i64 *a,
                       int n){
   int rc = esConnReadRow(pStmt, a, n, pbRow);
-  if( rc!=SQLITE_OK && esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
+  return rc==SQLITE_OK ? rc : esStorageReadFailed(p, rc);
+}
+
+/*
+** A statement that reads the store failed with rc.  A database without the
+** store is an empty store (SQLITE_OK).  Otherwise the reason is kept in
+** p->zReadErr for the error message (esResultDbError): SQLite's message,
+** saved before the probes below overwrite it, or, where part of the store
+** is missing or it is of an older format, what the shape check says.
+*/
+int esStorageReadFailed(EsConn *p, int rc){
+  char *zMsg, *zShape = 0;
+  int iFormat = ES_SCHEMA_VERSION;
+  if( rc==SQLITE_NOMEM ) return rc;
+  zMsg = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  if( esSchemaIsMissingError(p, rc) ){
+    sqlite3_free(zMsg);
+    return SQLITE_OK;
+  }
+  if( (rc & 0xff)==SQLITE_ERROR ){
+    if( esSchemaCheck(p, &iFormat, &zShape)!=SQLITE_OK && zShape ){
+      sqlite3_free(zMsg);
+      zMsg = zShape;
+      zShape = 0;
+    }else if( iFormat<ES_SCHEMA_VERSION ){
+      sqlite3_free(zMsg);
+      zMsg = sqlite3_mprintf("the store is in storage format %d, written by an"
+          " older eventstore: es_init() upgrades it in place", iFormat);
+    }
+    sqlite3_free(zShape);
+  }
+  sqlite3_free(p->zReadErr);
+  p->zReadErr = zMsg;
   return rc;
 }
 
 /* The cached statement of a reader; *pp is 0 if the store has no schema. */
 static int readerStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
-  int rc = esConnStmt(p, eStmt, pp);
+  int rc;
+  sqlite3_free(p->zReadErr);
+  p->zReadErr = 0;
+  rc = esConnStmt(p, eStmt, pp);
   if( rc!=SQLITE_OK ){
     *pp = 0;
-    if( esSchemaIsMissingError(p, rc) ) rc = SQLITE_OK;
+    rc = esStorageReadFailed(p, rc);
   }
   return rc;
 }
@@ -218,7 +269,32 @@ int esStorageStreamsOf(EsConn *p, const char *zId, int nId, i64 *aKey,
   }
   sqlite3_reset(pStmt);
   sqlite3_clear_bindings(pStmt);
-  if( rc!=SQLITE_DONE ) return rc;
+  if( rc!=SQLITE_DONE ) return esStorageReadFailed(p, rc);
+  *pn = n;
+  return SQLITE_OK;
+}
+
+/*
+** The kinds (es_kinds) of the event types in the JSON array zTypesJson (NULL:
+** any) and of the aggregate type pAggType (NULL: any), up to nMax in
+** aKind; *pn is their count, or nMax+1 if there are more.
+*/
+int esStorageKindsOf(EsConn *p, const char *zTypesJson, sqlite3_value *pAggType,
+                     i64 *aKind, int nMax, int *pn){
+  sqlite3_stmt *pStmt;
+  int rc = readerStmt(p, ES_STMT_KINDS_OF, &pStmt), n = 0;
+  *pn = 0;
+  if( rc!=SQLITE_OK || pStmt==0 ) return rc;
+  if( zTypesJson ) sqlite3_bind_text(pStmt, 1, zTypesJson, -1, SQLITE_STATIC);
+  if( pAggType ) sqlite3_bind_value(pStmt, 2, pAggType);
+  sqlite3_bind_int(pStmt, 3, nMax+1);
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    if( n<nMax ) aKind[n] = sqlite3_column_int64(pStmt, 0);
+    n++;
+  }
+  sqlite3_reset(pStmt);
+  sqlite3_clear_bindings(pStmt);
+  if( rc!=SQLITE_DONE ) return esStorageReadFailed(p, rc);
   *pn = n;
   return SQLITE_OK;
 }

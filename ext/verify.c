@@ -14,8 +14,10 @@
 **   - global positions are 1..N without gaps (none was ever deleted or
 **     reused) and stored_at never goes backwards along them;
 **   - event ids are unique 16-byte UUIDs;
-**   - the bookkeeping agrees with the events: every event's stream row
-**     exists and names the same aggregate, and every stream has events.
+**   - the bookkeeping agrees with the events: every event's stream and kind
+**     exist and name the same aggregate type, every stream and every kind
+**     has events, checkpoints are within the store, and snapshots within
+**     their streams.
 **
 ** All checks read one snapshot: in autocommit mode they run inside a read
 ** transaction of their own.
@@ -37,11 +39,12 @@ static const EsCheck aCheck[] = {
     " GROUP BY e.stream_key"
     " HAVING min(e.stream_position)!=1 OR max(e.stream_position)!=count(*)" },
   { "SELECT printf('stream %s:%s: position %d (global %d) comes after"
-    " position %d (global %d)', a.aggregate_id, a.aggregate_type,"
+    " position %d (global %d)', s.aggregate_id, s.aggregate_type,"
     " a.stream_position, a.global_position, b.stream_position,"
     " b.global_position)"
     " FROM main.es_events a JOIN main.es_events b"
     " ON b.stream_key=a.stream_key AND b.stream_position=a.stream_position+1"
+    " JOIN main.es_streams s ON s.stream_key=a.stream_key"
     " WHERE b.global_position<a.global_position" },
   { "SELECT printf('global positions run to %d but only %d events are"
     " stored: events were removed', max(global_position), count(*))"
@@ -57,14 +60,35 @@ static const EsCheck aCheck[] = {
   { "SELECT printf('event id %s is stored %d times', hex(event_id), count(*))"
     " FROM main.es_events GROUP BY event_id HAVING count(*)>1" },
   { "SELECT printf('event at global position %d belongs to stream key %d,"
-    " which %s', e.global_position, e.stream_key, CASE WHEN s.stream_key IS"
-    " NULL THEN 'does not exist' ELSE 'names another aggregate' END)"
+    " which does not exist', e.global_position, e.stream_key)"
     " FROM main.es_events e LEFT JOIN main.es_streams s USING(stream_key)"
-    " WHERE s.stream_key IS NULL OR s.aggregate_id IS NOT e.aggregate_id"
-    " OR s.aggregate_type IS NOT e.aggregate_type" },
+    " WHERE s.stream_key IS NULL" },
+  { "SELECT printf('event at global position %d is of kind %d, which does"
+    " not exist', e.global_position, e.kind)"
+    " FROM main.es_events e LEFT JOIN main.es_kinds k USING(kind)"
+    " WHERE k.kind IS NULL" },
+  { "SELECT printf('event at global position %d is of kind %d, of aggregate"
+    " type %s, in stream %s:%s', e.global_position, e.kind, k.aggregate_type,"
+    " s.aggregate_id, s.aggregate_type)"
+    " FROM main.es_events e JOIN main.es_kinds k USING(kind)"
+    " JOIN main.es_streams s USING(stream_key)"
+    " WHERE k.aggregate_type IS NOT s.aggregate_type" },
   { "SELECT printf('stream %s:%s is recorded but has no events',"
     " aggregate_id, aggregate_type) FROM main.es_streams s WHERE NOT EXISTS"
     " (SELECT 1 FROM main.es_events e WHERE e.stream_key=s.stream_key)" },
+  { "SELECT printf('kind %d (%s, %s) is recorded but has no events', kind,"
+    " aggregate_type, event_type) FROM main.es_kinds k WHERE NOT EXISTS"
+    " (SELECT 1 FROM main.es_events e WHERE e.kind=k.kind)" },
+  { "SELECT printf('the checkpoint %s is at %d, beyond the newest event (%d)',"
+    " name, position, (SELECT coalesce(max(global_position),0) FROM"
+    " main.es_events)) FROM main.es_checkpoints WHERE position>(SELECT"
+    " coalesce(max(global_position),0) FROM main.es_events) OR position<0" },
+  { "SELECT printf('the snapshot of stream key %d is at version %d, beyond"
+    " the stream''s %d', p.stream_key, p.version, coalesce((SELECT"
+    " max(e.stream_position) FROM main.es_events e WHERE"
+    " e.stream_key=p.stream_key),0)) FROM main.es_snapshots p"
+    " WHERE p.version<1 OR p.version>coalesce((SELECT max(e.stream_position)"
+    " FROM main.es_events e WHERE e.stream_key=p.stream_key),0)" },
 };
 
 #define N_CHECK ((int)(sizeof(aCheck)/sizeof(aCheck[0])))
@@ -120,7 +144,7 @@ static void addProblem(sqlite3_str *pProblems, int *pnProblem,
 static int checkShape(EsConn *p, int bExists, sqlite3_str *pProblems,
                       int *pnProblem, int *pbShaped){
   char *zErr = 0;
-  int rc;
+  int rc, iFormat = 0;
   *pbShaped = 0;
   if( !bExists ){
     int bDropped;
@@ -130,8 +154,11 @@ static int checkShape(EsConn *p, int bExists, sqlite3_str *pProblems,
     }
     return rc;
   }
-  rc = esSchemaCheck(p, &zErr);
-  if( rc==SQLITE_OK ){
+  rc = esSchemaCheck(p, &iFormat, &zErr);
+  if( rc==SQLITE_OK && iFormat<ES_SCHEMA_VERSION ){
+    addProblem(pProblems, pnProblem, "the store is in storage format 1,"
+        " written by an older eventstore: es_init() upgrades it in place");
+  }else if( rc==SQLITE_OK ){
     *pbShaped = 1;
   }else if( rc==SQLITE_NOMEM || zErr==0 ){
     return SQLITE_NOMEM;

@@ -86,12 +86,12 @@ set ::contract_cases_text {
   bad.18 {SELECT count(*) FROM event_stream('a')} {error {event_stream: stream_id 'a' is not of the form aggregate_id:aggregate_type}}
   bad.19 {SELECT es_global_position(), es_version('a','Task')} {16 0}
   # --- immutability
-  immutable.1 {UPDATE es_events SET event_type='X'} {error {eventstore: es_events is append-only: stored events cannot be updated}}
+  immutable.1 {UPDATE es_events SET stream_position=0} {error {eventstore: es_events is append-only: stored events cannot be updated}}
   immutable.2 {DELETE FROM es_events} {error {eventstore: es_events is append-only: stored events cannot be deleted}}
   immutable.3 {DELETE FROM es_streams} {error {eventstore: es_streams is append-only: stored streams cannot be deleted}}
   # --- the store checks out
   verify.1 {SELECT es_verify() -> 'ok', es_verify() ->> 'events', es_verify() ->> 'global_position'} {true 16 16}
-  info.1 {SELECT es_info() ->> 'schema_version'} {1}
+  info.1 {SELECT es_info() ->> 'version'} {0.9.0}
 }
 
 # (The comment lines of the list above are dropped here.)

@@ -49,6 +49,24 @@ proc es_open {name path {ext ""}} {
   $name enable_load_extension 0
 }
 
+# A TEMP view es_ref of the stored events (storage format 2) with one
+# column per field, defaults filled in: what tests compare the virtual
+# tables with, and read the store through, without depending on how it
+# lays the fields out.
+proc es_ref_view {{dbh db}} {
+  $dbh eval {
+    CREATE TEMP VIEW IF NOT EXISTS es_ref AS
+    SELECT e.global_position, e.stream_key, e.stream_position,
+           s.aggregate_id, s.aggregate_type, e.event_id, k.event_type,
+           coalesce(e.event_version, 1) AS event_version, e.tenant_id,
+           e.actor_id, e.correlation_id, e.causation_id,
+           coalesce(e.occurred_at, e.stored_at) AS occurred_at, e.stored_at,
+           e.data, coalesce(e.metadata, '{}') AS metadata, e.kind
+    FROM main.es_events e JOIN main.es_streams s USING(stream_key)
+    JOIN main.es_kinds k USING(kind)
+  }
+}
+
 # A fresh scratch file name under build/tmp, removed with its journals.
 proc test_file {name} {
   set dir [file join $::topdir build tmp]

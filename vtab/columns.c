@@ -58,13 +58,30 @@ const EsColumn esColumns[ES_VCOL_COUNT] = {
     -1, STREAM, 0, 1 },
 };
 
-/* The columns of es_events the inner query selects, in ES_SCOL_* order. */
+/*
+** What the inner query selects for each storage column, in ES_SCOL_*
+** order, over es_events e and, where a column needs them (esColumnsJoin),
+** es_streams s and es_kinds k.  NULL columns of format 2 stand for their
+** defaults (schema.c, THE FORMAT), filled in here.
+*/
 const char *const esColumnsStorage[ES_SCOL_COUNT] = {
-  "global_position", "stream_position", "aggregate_id", "aggregate_type",
-  "event_id", "event_type", "event_version", "tenant_id", "actor_id",
-  "correlation_id", "causation_id", "occurred_at", "stored_at", "data",
-  "metadata"
+  "e.global_position", "e.stream_position", "s.aggregate_id",
+  "k.aggregate_type", "e.event_id", "k.event_type",
+  "coalesce(e.event_version,1)", "e.tenant_id", "e.actor_id",
+  "e.correlation_id", "e.causation_id",
+  "coalesce(e.occurred_at,e.stored_at)", "e.stored_at", "e.data",
+  "coalesce(e.metadata,'{}')"
 };
+
+/* The joined table a storage column needs: 's', 'k', or 0. */
+char esColumnsJoin(int iScol){
+  switch( iScol ){
+    case ES_SCOL_AGGREGATE_ID:   return 's';
+    case ES_SCOL_AGGREGATE_TYPE:
+    case ES_SCOL_EVENT_TYPE:     return 'k';
+  }
+  return 0;
+}
 
 /* The first column with idxStr code cCode, or 0 for LIMIT, OFFSET. */
 const EsColumn *esColumnsByCode(char cCode){

@@ -28,6 +28,7 @@ typedef struct EsArm EsArm;
 struct EsArm {
   EsQuery *pQuery;        /* the running statement, or NULL */
   i64 iPos;               /* global_position of its current row */
+  i64 iTime;              /* its occurred_at, when merged by it */
   int bEof;               /* no row */
 };
 
@@ -38,6 +39,7 @@ struct EsCursor {
   int nArm;               /* arms open; more than one: a merge */
   int iCur;               /* the arm whose row is the cursor's */
   int bDesc;              /* merge in descending order */
+  int bByTime;            /* merge by occurred_at, then global_position */
   i64 nLeft;              /* merged rows still to return; -1: no limit */
   int bEof;
   char *zText;            /* text handed to SQLite, reused row to row */
@@ -134,7 +136,7 @@ static int setVtabError(EsVtab *pTab, int rc){
   if( rc==SQLITE_NOMEM ) return rc;
   sqlite3_free(pTab->base.zErrMsg);
   pTab->base.zErrMsg = sqlite3_mprintf("%s: %s", pTab->zName,
-                                       sqlite3_errmsg(pTab->p->db));
+      pTab->p->zReadErr ? pTab->p->zReadErr : sqlite3_errmsg(pTab->p->db));
   return rc;
 }
 
@@ -145,22 +147,26 @@ static int stepArm(EsVtab *pTab, EsArm *pArm){
   if( rc==SQLITE_ROW ){
     pTab->p->nRowsVisited++;
     pArm->iPos = sqlite3_column_int64(pStmt, ES_SCOL_GLOBAL_POSITION);
+    pArm->iTime = sqlite3_column_int64(pStmt, ES_SCOL_OCCURRED_AT);
     return SQLITE_OK;
   }
   pArm->bEof = 1;
   return rc==SQLITE_DONE ? SQLITE_OK : setVtabError(pTab, rc);
 }
 
-/* Make the cursor's row the arm with the next global position. */
+/* Does arm a's row come before arm b's in the merge? */
+static int armBefore(const EsCursor *pCur, const EsArm *a, const EsArm *b){
+  if( pCur->bByTime && a->iTime!=b->iTime ) return a->iTime < b->iTime;
+  return pCur->bDesc ? a->iPos > b->iPos : a->iPos < b->iPos;
+}
+
+/* Make the cursor's row the arm whose row comes next. */
 static void pickArm(EsCursor *pCur){
   int i, iBest = -1;
   for(i=0; i<pCur->nArm; i++){
     const EsArm *pArm = &pCur->aArm[i];
     if( pArm->bEof ) continue;
-    if( iBest<0 || (pCur->bDesc ? pArm->iPos > pCur->aArm[iBest].iPos
-                                : pArm->iPos < pCur->aArm[iBest].iPos) ){
-      iBest = i;
-    }
+    if( iBest<0 || armBefore(pCur, pArm, &pCur->aArm[iBest]) ) iBest = i;
   }
   pCur->bEof = iBest<0 || pCur->nLeft==0;
   pCur->iCur = iBest<0 ? 0 : iBest;
@@ -193,11 +199,13 @@ struct PlanArgs {
   int idxNum;
   const char *idxStr;
   int eArm;
+  int iVariant;           /* which of an ES_ARM_OCCURRED plan's two arms */
 };
 
 static int buildSql(void *pArg, char **pzSql){
   PlanArgs *pA = (PlanArgs*)pArg;
-  return esSqlBuild(pA->pTab, pA->idxNum, pA->idxStr, pA->eArm, pzSql);
+  return esSqlBuild(pA->pTab, pA->idxNum, pA->idxStr, pA->eArm, pA->iVariant,
+                    pzSql);
 }
 
 /*
@@ -248,25 +256,31 @@ static int streamArms(EsVtab *pTab, const char *idxStr, sqlite3_value *pVal,
   return rc;
 }
 
+/* Bind parameter i where the statement has it (variant 1 of an
+** occurred_at plan has no rowid range; an arm without LIMIT no limit). */
+static int bindIfUsed(sqlite3_stmt *pStmt, int i, i64 v){
+  if( i>sqlite3_bind_parameter_count(pStmt) ) return SQLITE_OK;
+  return sqlite3_bind_int64(pStmt, i, v);
+}
+
 /*
-** Open arm k of the cursor: its statement, bound to the plan's values and
-** the arm's own (a stream key, an event type), stepped to its first row.
+** Open the next arm of the cursor: its statement, bound to the plan's
+** values and the arm's own (a stream key, a kind, a rowid range: aArmVal),
+** stepped to its first row.
 */
 static int openArm(EsCursor *pCur, PlanArgs *pArgs, int argc,
-                   sqlite3_value **argv, i64 iSnapshot, i64 iKey,
-                   sqlite3_value *pType, i64 nArmLimit, int *pbEmpty){
+                   sqlite3_value **argv, i64 iSnapshot, const i64 *aArmVal,
+                   i64 nArmLimit, int *pbEmpty){
   EsVtab *pTab = pArgs->pTab;
   EsArm *pArm = &pCur->aArm[pCur->nArm];
   sqlite3_stmt *pStmt;
-  int rc = esConnQuery(pTab->p, pArgs->idxNum, pArgs->eArm, pArgs->idxStr,
-                       buildSql, pArgs, &pArm->pQuery);
+  int rc = esConnQuery(pTab->p, pArgs->idxNum, pArgs->eArm*4 + pArgs->iVariant,
+                       pArgs->idxStr, buildSql, pArgs, &pArm->pQuery);
   if( rc!=SQLITE_OK ){
     pArm->pQuery = 0;
-    if( esSchemaIsMissingError(pTab->p, rc) ){
-      *pbEmpty = 1;
-      return SQLITE_OK;
-    }
-    return setVtabError(pTab, rc);
+    rc = esStorageReadFailed(pTab->p, rc);
+    if( rc==SQLITE_OK ) *pbEmpty = 1;          /* no store: no rows */
+    return rc==SQLITE_OK ? rc : setVtabError(pTab, rc);
   }
   pCur->nArm++;
   pArm->bEof = 0;
@@ -275,14 +289,15 @@ static int openArm(EsCursor *pCur, PlanArgs *pArgs, int argc,
   esTestingNoteQuery(pTab->p, pArm->pQuery->zSql);
 #endif
   rc = esSqlBind(pTab, pStmt, pArgs->idxStr, pArgs->eArm, argc, argv,
-                  iSnapshot, pbEmpty);
-  if( rc==SQLITE_OK && pArgs->eArm==ES_ARM_STREAM ){
-    rc = sqlite3_bind_int64(pStmt, ES_PLAN_ARM_PARAM, iKey);
-  }else if( rc==SQLITE_OK && pArgs->eArm==ES_ARM_TYPE ){
-    rc = sqlite3_bind_value(pStmt, ES_PLAN_ARM_PARAM, pType);
-  }
+                 iSnapshot, pbEmpty);
   if( rc==SQLITE_OK && pArgs->eArm!=ES_ARM_NONE ){
-    rc = sqlite3_bind_int64(pStmt, ES_PLAN_ARM_LIMIT_PARAM, nArmLimit);
+    rc = bindIfUsed(pStmt, ES_PLAN_ARM_PARAM, aArmVal[0]);
+    if( rc==SQLITE_OK && pArgs->eArm==ES_ARM_OCCURRED ){
+      rc = bindIfUsed(pStmt, ES_PLAN_ARM_PARAM+1, aArmVal[1]);
+    }
+    if( rc==SQLITE_OK ){
+      rc = bindIfUsed(pStmt, ES_PLAN_ARM_LIMIT_PARAM, nArmLimit);
+    }
   }
   if( rc!=SQLITE_OK || *pbEmpty ) return rc;
   return stepArm(pTab, pArm);
@@ -292,9 +307,8 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
                        const char *idxStr, int argc, sqlite3_value **argv){
   EsCursor *pCur = (EsCursor*)cur;
   EsVtab *pTab = (EsVtab*)cur->pVtab;
-  i64 iSnapshot = 0, nLimit, nOffset, aKey[ES_PLAN_MERGE_MAX];
-  sqlite3_value *apType[ES_PLAN_MERGE_MAX];
-  int rc, k, n = 1, nType = 0, bEmpty = 0, iSlot;
+  i64 iSnapshot = 0, nLimit, nOffset, aVal[ES_PLAN_MERGE_MAX];
+  int rc = SQLITE_OK, k, n = 1, bEmpty = 0, iSlot;
   PlanArgs args;
 
   releaseArms(pCur);
@@ -304,18 +318,25 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
   if( rc!=SQLITE_OK ) return setVtabError(pTab, rc);
   if( iSnapshot==0 ) return SQLITE_OK;          /* empty, or no schema */
 
+  memset(&args, 0, sizeof(args));
   args.pTab = pTab;
   args.idxNum = idxNum;
   args.idxStr = idxStr;
   args.eArm = esPlanArmKind(idxStr);
   iSlot = esPlanArmSlot(idxStr, args.eArm);
   if( iSlot>=argc ) args.eArm = ES_ARM_NONE;
-  if( args.eArm==ES_ARM_STREAM ){
-    rc = streamArms(pTab, idxStr, argv[iSlot], aKey, &n);
-  }else if( args.eArm==ES_ARM_TYPE ){
-    rc = esSqlInValues(pTab, ES_CODE_EVENT_TYPE, argv[iSlot], apType,
-                        ES_PLAN_MERGE_MAX, &n);
-    nType = n>ES_PLAN_MERGE_MAX ? ES_PLAN_MERGE_MAX : n;
+  switch( args.eArm ){
+    case ES_ARM_STREAM:
+      rc = streamArms(pTab, idxStr, argv[iSlot], aVal, &n);
+      break;
+    case ES_ARM_KIND:
+      rc = esSqlKinds(pTab, idxStr, argc, argv, aVal, &n);
+      break;
+    case ES_ARM_OCCURRED:
+      rc = esSqlStoredAtRange(pTab, idxStr, argc, argv, iSnapshot, &aVal[0],
+                              &aVal[1], &bEmpty);
+      n = bEmpty ? 0 : 2;
+      break;
   }
   if( rc!=SQLITE_OK ) return rc;
   if( n>ES_PLAN_MERGE_MAX ){
@@ -325,14 +346,16 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
 
   esPlanLimits(idxStr, argc, argv, &nLimit, &nOffset);
   pCur->bDesc = (idxNum & ES_PLAN_DESC)!=0;
+  pCur->bByTime = args.eArm==ES_ARM_OCCURRED && (idxNum & ES_PLAN_ORDERED)==0;
   pCur->nLeft = args.eArm==ES_ARM_NONE ? -1 : nLimit;
   for(k=0; k<n && rc==SQLITE_OK && !bEmpty; k++){
+    /* An occurred_at plan's two arms are two statements (variants); the
+    ** others are one statement, bound to each arm's value. */
+    args.iVariant = args.eArm==ES_ARM_OCCURRED ? k : 0;
     rc = openArm(pCur, &args, argc, argv, iSnapshot,
-                 args.eArm==ES_ARM_STREAM ? aKey[k] : 0,
-                 args.eArm==ES_ARM_TYPE ? apType[k] : 0,
+                 args.eArm==ES_ARM_OCCURRED ? aVal : &aVal[k],
                  nLimit<0 ? -1 : nLimit + nOffset, &bEmpty);
   }
-  esSqlInFree(apType, nType);
   if( rc!=SQLITE_OK || bEmpty || pCur->nArm==0 ){
     releaseArms(pCur);
     return rc;

@@ -213,8 +213,8 @@ int esPlanBestIndex(EsVtab *pTab, sqlite3_index_info *pInfo){
       }
       if( cOp=='=' && sqlite3_vtab_in(pInfo, i, -1) ){
         /* An IN list: taken whole where the table can keep global order
-        ** (event types and stream ids, merged by arms), else left to
-        ** SQLite, which would otherwise iterate it value by value. */
+        ** (event types and stream ids, whose ranges it merges), else left
+        ** to SQLite, which would otherwise iterate it value by value. */
         if( cCol!=ES_CODE_EVENT_TYPE && cCol!=ES_CODE_STREAM_ID ){
           bAllTaken = 0;
           continue;
@@ -327,10 +327,11 @@ static int hasUniqueTerm(const char *idxStr){
 
 /*
 ** How the plan's rows are read: by one inner statement (ES_ARM_NONE), or
-** by one per stream (ES_ARM_STREAM: the streams of an aggregate id, or a
-** list of stream ids) or per event type of an IN list (ES_ARM_TYPE),
-** merged by global position.  xFilter falls back to ES_ARM_NONE when
-** there would be more than ES_PLAN_MERGE_MAX arms.
+** by arms merged in order (es_internal.h, EsArmKind): one per stream (the
+** streams of an aggregate id, or a list of stream ids), one per kind of
+** the event types and aggregate type asked for, or the two halves of an
+** occurred_at range that drives the plan.  xFilter falls back to
+** ES_ARM_NONE when there would be more than ES_PLAN_MERGE_MAX arms.
 */
 int esPlanArmKind(const char *idxStr){
   if( esPlanNamesOneStream(idxStr) || hasUniqueTerm(idxStr) ) return ES_ARM_NONE;
@@ -338,19 +339,33 @@ int esPlanArmKind(const char *idxStr){
    || esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')>=0 ){
     return ES_ARM_STREAM;
   }
-  if( esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, 'i')>=0 ) return ES_ARM_TYPE;
+  if( esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, 0)>=0
+   || esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=')>=0 ){
+    return ES_ARM_KIND;
+  }
+  if( esPlanFindSlot(idxStr, ES_CODE_OCCURRED_AT, 0)>=0
+   && esPlanFindSlot(idxStr, ES_CODE_TENANT_ID, '=')<0
+   && esPlanFindSlot(idxStr, ES_CODE_GLOBAL_POSITION, 0)<0
+   && esPlanFindSlot(idxStr, ES_CODE_STORED_AT, 0)<0 ){
+    return ES_ARM_OCCURRED;
+  }
   return ES_ARM_NONE;
 }
 
-/* The slot whose values the arms take (see esPlanArmKind), or -1. */
+/* The slot whose values make the arms (see esPlanArmKind), or -1.  For
+** ES_ARM_KIND, the event type's if there is one (else the aggregate
+** type's); for ES_ARM_OCCURRED, the first occurred_at bound. */
 int esPlanArmSlot(const char *idxStr, int eArm){
   int i;
   switch( eArm ){
     case ES_ARM_STREAM:
       i = esPlanFindSlot(idxStr, ES_CODE_STREAM_ID, 'i');
       return i>=0 ? i : esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_ID, '=');
-    case ES_ARM_TYPE:
-      return esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, 'i');
+    case ES_ARM_KIND:
+      i = esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, 0);
+      return i>=0 ? i : esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=');
+    case ES_ARM_OCCURRED:
+      return esPlanFindSlot(idxStr, ES_CODE_OCCURRED_AT, 0);
   }
   return -1;
 }

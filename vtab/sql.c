@@ -5,8 +5,10 @@
 **
 ** The query names its driving index itself (driverIndex), so that SQLite
 ** never sorts; the terms come from the plan's slots, one per argv value
-** (appendTerm); an arm's own stream key or event type, and its LIMIT, are
-** parameters of their own (es_internal.h, ES_PLAN_ARM_PARAM).  Binding
+** (appendTerm); an arm's own stream key, kind or rowid range, and its
+** LIMIT, are parameters of their own (es_internal.h, ES_PLAN_ARM_PARAM).
+** Event and aggregate types are compared as kinds (es_kinds), aggregate
+** ids as streams (es_streams).  Binding
 ** checks each value as API.md asks: a value that can match nothing (NULL,
 ** a malformed UUID) makes the result empty, as in plain SQL; one that
 ** cannot be compared (not a timestamp, a stream id that cannot name a
@@ -17,16 +19,17 @@
 /* ------------------------------------------------------------ the query */
 
 /*
-** The index that drives the plan's query, as the clause that follows the
-** table's name, and whether the rows come in stream order.  Each choice
-** reads its rows in global order (an equality on an index whose entries
-** end in the rowid, the stream index within a stream, the rowid), so the
-** query never sorts; only occurred_at's index reads in time order, which
-** an ordered plan then sorts (the one sort a plan can have: the rows of
-** an occurred_at range, in global order).
+** The index that drives the plan's query (variant iVariant of an arm), as
+** the clause that follows es_events' name, and whether the rows come in
+** stream order.  Each choice reads its rows in global order (an equality
+** on an index whose entries end in the rowid, the stream index within a
+** stream, the rowid), so the query never sorts; only occurred_at's index
+** reads in time order, which an ordered plan then sorts (the one sort a
+** plan can have: the rows of an occurred_at range whose occurred_at was
+** given, in global order).
 */
-static const char *driverIndex(const char *idxStr, int eArm, int *pbStream,
-                               int *pbUnique){
+static const char *driverIndex(const char *idxStr, int eArm, int iVariant,
+                               int *pbStream, int *pbUnique){
   *pbStream = *pbUnique = 0;
   if( esPlanFindSlot(idxStr, ES_CODE_EVENT_ID, '=')>=0 ){
     *pbUnique = 1;
@@ -40,20 +43,11 @@ static const char *driverIndex(const char *idxStr, int eArm, int *pbStream,
     *pbStream = 1;
     return " INDEXED BY es_events_stream";
   }
-  if( esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, '=')>=0 || eArm==ES_ARM_TYPE ){
-    return " INDEXED BY es_events_event_type";
-  }
+  if( eArm==ES_ARM_KIND ) return " INDEXED BY es_events_kind";
   if( esPlanFindSlot(idxStr, ES_CODE_TENANT_ID, '=')>=0 ){
     return " INDEXED BY es_events_tenant";
   }
-  if( esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=')>=0 ){
-    return " INDEXED BY es_events_aggregate_type";
-  }
-  if( esPlanFindSlot(idxStr, ES_CODE_GLOBAL_POSITION, 0)>=0
-   || esPlanFindSlot(idxStr, ES_CODE_STORED_AT, 0)>=0 ){
-    return " NOT INDEXED";
-  }
-  if( esPlanFindSlot(idxStr, ES_CODE_OCCURRED_AT, 0)>=0 ){
+  if( eArm==ES_ARM_OCCURRED && iVariant==1 ){
     return " INDEXED BY es_events_occurred_at";
   }
   return " NOT INDEXED";
@@ -69,59 +63,115 @@ static const char *sqlOperator(char cOp){
   return "=";
 }
 
-/* The es_events column that filter code cCol compares. */
+/* What the query compares for filter code cCol (esColumnsStorage). */
 static const char *storageColumnOf(char cCol){
   const EsColumn *pCol = esColumnsByCode(cCol);
   assert( pCol && pCol->iScol>=0 );
   return esColumnsStorage[pCol->iScol];
 }
 
-/* The term of slot i (parameter ?iParam), or of the arm (?ES_PLAN_ARM). */
+/* The kinds term of event type or aggregate type slot i: the kinds of
+** that type (for an IN list, of any of its types). */
+static void appendKindTerm(sqlite3_str *pStr, const char *idxStr, int i){
+  int iParam = 2*i+2;
+  if( idxStr[2*i]==ES_CODE_AGGREGATE_TYPE ){
+    sqlite3_str_appendf(pStr, " AND e.kind IN (SELECT kind FROM main.es_kinds"
+                        " WHERE aggregate_type=?%d)", iParam);
+  }else if( idxStr[2*i+1]=='i' ){
+    sqlite3_str_appendf(pStr, " AND e.kind IN (SELECT kind FROM main.es_kinds"
+        " WHERE event_type IN (SELECT value FROM json_each(?%d)))", iParam);
+  }else{
+    sqlite3_str_appendf(pStr, " AND e.kind IN (SELECT kind FROM main.es_kinds"
+                        " WHERE event_type=?%d)", iParam);
+  }
+}
+
+/*
+** The term of slot i (parameter ?iParam), or of the arm
+** (?ES_PLAN_ARM_PARAM), for variant iVariant of arm kind eArm.
+*/
 static void appendTerm(sqlite3_str *pStr, const char *idxStr, int i,
-                       int iArmSlot){
+                       int eArm, int iVariant){
   char cCol = idxStr[2*i], cOp = idxStr[2*i+1];
   int iParam = 2*i+2;
-  if( i==iArmSlot ){
-    sqlite3_str_appendf(pStr, " AND %s=?%d", cCol==ES_CODE_EVENT_TYPE ?
-                        "event_type" : "stream_key", ES_PLAN_ARM_PARAM);
-    return;
-  }
+  int iArmSlot = esPlanArmSlot(idxStr, eArm);
   switch( cCol ){
     case ES_CODE_STREAM_ID:
-      if( cOp=='i' ){
-        sqlite3_str_appendf(pStr, " AND aggregate_id||':'||aggregate_type IN"
-            " (SELECT value FROM json_each(?%d))", iParam);
+      if( eArm==ES_ARM_STREAM && i==iArmSlot ){
+        sqlite3_str_appendf(pStr, " AND e.stream_key=?%d", ES_PLAN_ARM_PARAM);
+      }else if( cOp=='i' ){
+        sqlite3_str_appendf(pStr, " AND e.stream_key IN (SELECT s2.stream_key"
+            " FROM main.es_streams s2 WHERE s2.aggregate_id||':'||"
+            "s2.aggregate_type IN (SELECT value FROM json_each(?%d)))", iParam);
       }else{
-        sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
+        sqlite3_str_appendf(pStr, " AND e.stream_key=(SELECT stream_key FROM"
             " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
             iParam, iParam+1);
       }
       break;
     case ES_CODE_AGGREGATE_ID: {
       int iType = esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=');
-      if( iType>=0 ){
-        sqlite3_str_appendf(pStr, " AND stream_key=(SELECT stream_key FROM"
+      if( eArm==ES_ARM_STREAM && i==iArmSlot ){
+        sqlite3_str_appendf(pStr, " AND e.stream_key=?%d", ES_PLAN_ARM_PARAM);
+      }else if( iType>=0 ){
+        sqlite3_str_appendf(pStr, " AND e.stream_key=(SELECT stream_key FROM"
             " main.es_streams WHERE aggregate_id=?%d AND aggregate_type=?%d)",
             iParam, 2*iType+2);
       }else{
-        sqlite3_str_appendf(pStr, " AND stream_key IN (SELECT stream_key"
+        sqlite3_str_appendf(pStr, " AND e.stream_key IN (SELECT stream_key"
             " FROM main.es_streams WHERE aggregate_id=?%d)", iParam);
       }
       break;
     }
-    case ES_CODE_AGGREGATE_TYPE:
-      if( esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')<0 ){
-        sqlite3_str_appendf(pStr, " AND aggregate_type=?%d", iParam);
+    case ES_CODE_EVENT_TYPE:
+    case ES_CODE_AGGREGATE_TYPE: {
+      /* The arms of an ES_ARM_KIND plan are the kinds of its first event
+      ** type and first aggregate type (esSqlKinds): the arm's term stands
+      ** for both.  The first aggregate type is part of the first aggregate
+      ** id's stream term.  Every other type slot has a term of its own. */
+      int iFirstType = esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, 0);
+      int iFirstAgg = esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=');
+      if( eArm==ES_ARM_KIND && i==iArmSlot ){
+        sqlite3_str_appendf(pStr, " AND e.kind=?%d", ES_PLAN_ARM_PARAM);
+      }else if( eArm==ES_ARM_KIND && (i==iFirstType || i==iFirstAgg) ){
+        /* in the arm's kind */
+      }else if( i==iFirstAgg
+             && esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_ID, '=')>=0 ){
+        /* in the stream term */
+      }else{
+        appendKindTerm(pStr, idxStr, i);
       }
-      break;                /* else in the aggregate id's stream term */
+      break;
+    }
     case ES_CODE_LIMIT:
     case ES_CODE_OFFSET:
       break;
     case ES_CODE_STORED_AT:
       /* A stored_at bound, turned into a global_position range by
-      ** esPlanBind: [?(2i+2), ?(2i+3)). */
-      sqlite3_str_appendf(pStr, " AND global_position>=?%d"
-                          " AND global_position<?%d", iParam, iParam+1);
+      ** esSqlBind: [?(2i+2), ?(2i+3)). */
+      sqlite3_str_appendf(pStr, " AND e.global_position>=?%d"
+                          " AND e.global_position<?%d", iParam, iParam+1);
+      break;
+    case ES_CODE_OCCURRED_AT:
+      if( eArm==ES_ARM_OCCURRED ){
+        /* Variant 0: the rowid range of [?ARM, ?ARM+1) (the cursor found
+        ** it), where occurred_at is stored_at; variant 1: the index. */
+        if( iVariant==0 && i==iArmSlot ){
+          sqlite3_str_appendf(pStr, " AND e.occurred_at IS NULL"
+              " AND e.global_position>=?%d AND e.global_position<?%d",
+              ES_PLAN_ARM_PARAM, ES_PLAN_ARM_PARAM+1);
+        }
+        if( iVariant==1 ){
+          if( i==iArmSlot ){
+            sqlite3_str_appendall(pStr, " AND e.occurred_at IS NOT NULL");
+          }
+          sqlite3_str_appendf(pStr, " AND e.occurred_at%s?%d",
+                              sqlOperator(cOp), iParam);
+        }
+        break;
+      }
+      sqlite3_str_appendf(pStr, " AND %s%s?%d", storageColumnOf(cCol),
+                          sqlOperator(cOp), iParam);
       break;
     default:
       if( cOp=='i' ){
@@ -136,42 +186,58 @@ static void appendTerm(sqlite3_str *pStr, const char *idxStr, int i,
 }
 
 /*
-** The SQL of a plan, read as eArm says (esPlanArmKind).  Parameters: ?1
-** is the snapshot bound (the highest global position when the cursor
-** started: rows appended while it is open are not seen, so a scan that
-** appends cannot run forever); argv slot i (0-based) is parameter
-** ?(2*i+2), and for a stream id also ?(2*i+3), the id's two parts.  An
-** arm's stream key or event type is ?ES_PLAN_ARM_PARAM, and LIMIT in an
-** arm ?ES_PLAN_ARM_LIMIT_PARAM: the cursor applies LIMIT and OFFSET to
+** The SQL of variant iVariant of a plan read as eArm says (esPlanArmKind).
+** Parameters: ?1 is the snapshot bound (the highest global position when
+** the cursor started: rows appended while it is open are not seen, so a
+** scan that appends cannot run forever); argv slot i (0-based) is
+** parameter ?(2*i+2), and for a stream id also ?(2*i+3), the id's two
+** parts.  An arm's own values are ?ES_PLAN_ARM_PARAM (and the next), its
+** LIMIT ?ES_PLAN_ARM_LIMIT_PARAM: the cursor applies LIMIT and OFFSET to
 ** the merged rows, so each arm reads at most LIMIT + OFFSET of them.
+** es_streams and es_kinds are joined only for the columns the query
+** reads, after es_events (CROSS JOIN: SQLite keeps that order).
 */
 int esSqlBuild(EsVtab *pTab, int idxNum, const char *idxStr, int eArm,
-                   char **pzSql){
+               int iVariant, char **pzSql){
   sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
-  int i, bStream, bUnique, iArmSlot = esPlanArmSlot(idxStr, eArm);
+  int i, bStream, bUnique, bJoinS = 0, bJoinK = 0;
   int bDesc = (idxNum & ES_PLAN_DESC)!=0;
-  const char *zIndex = driverIndex(idxStr, eArm, &bStream, &bUnique);
+  const char *zIndex = driverIndex(idxStr, eArm, iVariant, &bStream, &bUnique);
+  if( eArm==ES_ARM_OCCURRED ){
+    idxNum |= (1<<ES_SCOL_OCCURRED_AT) << 1;    /* the merge reads it */
+  }
 
   sqlite3_str_appendall(pStr, "SELECT ");
   for(i=0; i<ES_SCOL_COUNT; i++){
     int bUsed = (idxNum>>1) & (1<<i);
     sqlite3_str_appendf(pStr, "%s%s", i ? "," : "",
                         bUsed ? esColumnsStorage[i] : "NULL");
+    if( bUsed && esColumnsJoin(i)=='s' ) bJoinS = 1;
+    if( bUsed && esColumnsJoin(i)=='k' ) bJoinK = 1;
   }
-  sqlite3_str_appendf(pStr, " FROM main.es_events%s WHERE global_position<=?1",
-                      zIndex);
-  for(i=0; idxStr[2*i]; i++) appendTerm(pStr, idxStr, i, iArmSlot);
+  sqlite3_str_appendf(pStr, " FROM main.es_events e%s", zIndex);
+  if( bJoinS ){
+    sqlite3_str_appendall(pStr, " CROSS JOIN main.es_streams s"
+                          " ON s.stream_key=e.stream_key");
+  }
+  if( bJoinK ){
+    sqlite3_str_appendall(pStr, " CROSS JOIN main.es_kinds k ON k.kind=e.kind");
+  }
+  sqlite3_str_appendall(pStr, " WHERE e.global_position<=?1");
+  for(i=0; idxStr[2*i]; i++) appendTerm(pStr, idxStr, i, eArm, iVariant);
 
   if( bUnique ){
     /* at most one row */
   }else if( bStream ){
-    sqlite3_str_appendall(pStr, bDesc ? " ORDER BY stream_position DESC"
-                                      : " ORDER BY stream_position");
-  }else if( strstr(zIndex, "occurred_at") && (idxNum & ES_PLAN_ORDERED)==0 ){
-    sqlite3_str_appendall(pStr, " ORDER BY occurred_at, global_position");
+    sqlite3_str_appendall(pStr, bDesc ? " ORDER BY e.stream_position DESC"
+                                      : " ORDER BY e.stream_position");
+  }else if( eArm==ES_ARM_OCCURRED && (idxNum & ES_PLAN_ORDERED)==0 ){
+    /* Unordered: in occurred_at order, merged by it (event_vtab.c). */
+    sqlite3_str_appendall(pStr, iVariant==1 ? " ORDER BY e.occurred_at,"
+                          " e.global_position" : " ORDER BY e.global_position");
   }else{
-    sqlite3_str_appendall(pStr, bDesc ? " ORDER BY global_position DESC"
-                                      : " ORDER BY global_position");
+    sqlite3_str_appendall(pStr, bDesc ? " ORDER BY e.global_position DESC"
+                                      : " ORDER BY e.global_position");
   }
   if( eArm!=ES_ARM_NONE ){
     if( esPlanFindSlot(idxStr, ES_CODE_LIMIT, 0)>=0 ){
@@ -234,63 +300,18 @@ int esSqlStreamId(EsVtab *pTab, sqlite3_value *pVal, const char **pz,
                    esUtf8Quote(&q, *pz, *pn), zProblem);
 }
 
-/*
-** The distinct non-NULL values of an IN list (pList, from argv), compared
-** as text (the columns are text).  Up to nMax copies are stored in apVal
-** (free them with esPlanInFree); *pn is their count, or nMax+1 for a
-** longer list.
-*/
-int esSqlInValues(EsVtab *pTab, char cCol, sqlite3_value *pList,
-                   sqlite3_value **apVal, int nMax, int *pn){
-  int rc, n = 0;
-  sqlite3_value *pVal = 0;
-  *pn = 0;
-  for(rc=sqlite3_vtab_in_first(pList, &pVal); rc==SQLITE_OK && pVal;
-      rc=sqlite3_vtab_in_next(pList, &pVal)){
-    const char *z;
-    int k, bDup = 0;
-    if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
-    rc = checkText(pTab, cCol, pVal);
-    if( rc!=SQLITE_OK ) break;
-    z = (const char*)sqlite3_value_text(pVal);
-    if( z==0 ){ rc = SQLITE_NOMEM; break; }
-    for(k=0; k<n; k++){
-      if( strcmp((const char*)sqlite3_value_text(apVal[k]), z)==0 ){
-        bDup = 1;
-        break;
-      }
-    }
-    if( bDup ) continue;
-    if( n==nMax ){ n++; break; }
-    /* The iterator reuses its value object: keep a copy. */
-    apVal[n] = sqlite3_value_dup(pVal);
-    if( apVal[n]==0 ){ rc = SQLITE_NOMEM; break; }
-    n++;
-  }
-  if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-  if( rc!=SQLITE_OK ){
-    esSqlInFree(apVal, n>nMax ? nMax : n);
-    return rc;
-  }
-  *pn = n;
-  return SQLITE_OK;
-}
-
-void esSqlInFree(sqlite3_value **apVal, int n){
-  int i;
-  for(i=0; i<n; i++) sqlite3_value_free(apVal[i]);
-}
-
-/* The values of an IN list, as a JSON array of strings for json_each(). */
-static int bindInList(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
-                      char cCol, sqlite3_value *pList){
+/* The values of an IN list (or one value), as a JSON array of strings for
+** json_each(), owned by the caller in *pz. */
+static int inListJson(EsVtab *pTab, char cCol, sqlite3_value *pList, int bIn,
+                      char **pz){
   sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
   sqlite3_value *pVal = 0;
-  int rc, bFirst = 1;
-  char *z;
+  int rc = SQLITE_OK, bFirst = 1;
   sqlite3_str_appendchar(pStr, 1, '[');
-  for(rc=sqlite3_vtab_in_first(pList, &pVal); rc==SQLITE_OK && pVal;
-      rc=sqlite3_vtab_in_next(pList, &pVal)){
+  for(rc = bIn ? sqlite3_vtab_in_first(pList, &pVal) : SQLITE_OK,
+      pVal = bIn ? pVal : pList;
+      rc==SQLITE_OK && pVal;
+      rc = bIn ? sqlite3_vtab_in_next(pList, &pVal) : SQLITE_DONE){
     const unsigned char *zVal;
     if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;  /* never equal */
     if( cCol==ES_CODE_STREAM_ID ){
@@ -310,14 +331,55 @@ static int bindInList(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
     esJsonAppendString(pStr, (const char*)zVal, sqlite3_value_bytes(pVal));
   }
   sqlite3_str_appendchar(pStr, 1, ']');
-  z = sqlite3_str_finish(pStr);
+  *pz = sqlite3_str_finish(pStr);
   if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-  if( z==0 ) return SQLITE_NOMEM;
+  if( *pz==0 ) return SQLITE_NOMEM;
   if( rc!=SQLITE_OK ){
-    sqlite3_free(z);
-    return rc;
+    sqlite3_free(*pz);
+    *pz = 0;
   }
+  return rc;
+}
+
+static int bindInList(EsVtab *pTab, sqlite3_stmt *pStmt, int iParam,
+                      char cCol, sqlite3_value *pList){
+  char *z = 0;
+  int rc = inListJson(pTab, cCol, pList, 1, &z);
+  if( rc!=SQLITE_OK ) return rc;
   return sqlite3_bind_text(pStmt, iParam, z, -1, sqlite3_free);
+}
+
+/*
+** The kinds an ES_ARM_KIND plan reads: those of its event types (a value
+** or an IN list) and its aggregate type, each either absent; up to
+** ES_PLAN_MERGE_MAX of them, *pn their count (or one more: too many).
+*/
+int esSqlKinds(EsVtab *pTab, const char *idxStr, int argc, sqlite3_value **argv,
+               i64 *aKind, int *pn){
+  int iType = esPlanFindSlot(idxStr, ES_CODE_EVENT_TYPE, 0);
+  int iAgg = esPlanFindSlot(idxStr, ES_CODE_AGGREGATE_TYPE, '=');
+  sqlite3_value *pAgg = 0;
+  char *zTypes = 0;
+  int rc = SQLITE_OK;
+  *pn = 0;
+  if( iType>=argc || iAgg>=argc ) return SQLITE_OK;
+  if( iType>=0 ){
+    rc = inListJson(pTab, ES_CODE_EVENT_TYPE, argv[iType],
+                    idxStr[2*iType+1]=='i', &zTypes);
+  }
+  if( rc==SQLITE_OK && iAgg>=0 ){
+    pAgg = argv[iAgg];
+    if( sqlite3_value_type(pAgg)==SQLITE_NULL ){
+      sqlite3_free(zTypes);
+      return SQLITE_OK;                     /* = NULL: no rows */
+    }
+    rc = checkText(pTab, ES_CODE_AGGREGATE_TYPE, pAgg);
+  }
+  if( rc==SQLITE_OK ){
+    rc = esStorageKindsOf(pTab->p, zTypes, pAgg, aKind, ES_PLAN_MERGE_MAX, pn);
+  }
+  sqlite3_free(zTypes);
+  return rc;
 }
 
 static int timestampError(EsVtab *pTab, char cCol, sqlite3_value *pVal){
@@ -327,6 +389,39 @@ static int timestampError(EsVtab *pTab, char cCol, sqlite3_value *pVal){
       " such as '2026-11-26T10:00:00Z' or '2026-11-26 12:00:00+02:00', or"
       " Unix seconds)", pTab->zName, esColumnsByCode(cCol)->zName,
       esUtf8Quote(&q, z, sqlite3_value_bytes(pVal)));
+}
+
+/*
+** The global_position range [*piLo, *piHi) of the events whose stored_at
+** is within the plan's occurred_at bounds: an ES_ARM_OCCURRED plan reads
+** the events whose occurred_at is their stored_at there.  *pbEmpty: a
+** bound is NULL, which matches nothing.
+*/
+int esSqlStoredAtRange(EsVtab *pTab, const char *idxStr, int argc,
+                       sqlite3_value **argv, i64 iSnapshot, i64 *piLo,
+                       i64 *piHi, int *pbEmpty){
+  int i, rc = SQLITE_OK;
+  *piLo = 1;
+  *piHi = iSnapshot + 1;
+  *pbEmpty = 0;
+  for(i=0; idxStr[2*i] && i<argc && rc==SQLITE_OK; i++){
+    char cOp = idxStr[2*i+1];
+    i64 t, lo = 1, hi = iSnapshot + 1;
+    if( idxStr[2*i]!=ES_CODE_OCCURRED_AT ) continue;
+    switch( esTimestampFromValue(argv[i], &t) ){
+      case 2: *pbEmpty = 1; return SQLITE_OK;
+      case 1: return timestampError(pTab, ES_CODE_OCCURRED_AT, argv[i]);
+    }
+    if( cOp=='>' || cOp=='}' || cOp=='=' ){
+      rc = esStorageStoredAtBound(pTab->p, t, cOp=='>', iSnapshot, &lo);
+    }
+    if( rc==SQLITE_OK && (cOp=='<' || cOp=='{' || cOp=='=') ){
+      rc = esStorageStoredAtBound(pTab->p, t, cOp!='<', iSnapshot, &hi);
+    }
+    if( lo>*piLo ) *piLo = lo;
+    if( hi<*piHi ) *piHi = hi;
+  }
+  return rc;
 }
 
 /*
@@ -441,7 +536,9 @@ static int bindSlot(EsVtab *pTab, sqlite3_stmt *pStmt, const char *idxStr,
 int esSqlBind(EsVtab *pTab, sqlite3_stmt *pStmt, const char *idxStr,
                int eArm, int argc, sqlite3_value **argv, i64 iSnapshot,
                int *pbEmpty){
-  int i, rc, iArmSlot = esPlanArmSlot(idxStr, eArm);
+  /* (An arm's stream or kind slot is the arm's own; occurred_at's is not:
+  ** variant 1 of its arms compares it.) */
+  int i, rc, iArmSlot = eArm==ES_ARM_OCCURRED ? -1 : esPlanArmSlot(idxStr, eArm);
   *pbEmpty = 0;
   rc = sqlite3_bind_int64(pStmt, 1, iSnapshot);
   for(i=0; idxStr[2*i] && i<argc && rc==SQLITE_OK; i++){
