@@ -24,6 +24,7 @@ EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c ext/scope.c \
            ext/append.c ext/idempotency.c ext/functions.c ext/verify.c \
            ext/testing.c \
            ext/args.c ext/batch.c ext/result.c ext/utf8.c ext/upgrade.c \
+           ext/names.c \
            ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
            vtab/columns.c vtab/plan.c vtab/sql.c vtab/event_vtab.c
 EXT_HDR  = ext/es_internal.h ext/eventstore.h Makefile VERSION build/commit

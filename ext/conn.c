@@ -41,6 +41,7 @@ void esConnUnref(void *pArg){
   assert( p->nRef>0 );
   if( --p->nRef>0 ) return;
   esConnFinalizeAll(p);
+  esNamesClear(p);
   sqlite3_free(p->zReadErr);
 #ifdef ES_TESTING
   sqlite3_free(p->zLastQuery);
@@ -55,7 +56,9 @@ static void queryFree(EsQuery *pQ){
   sqlite3_free(pQ);
 }
 
-/* Finalize the cached internal statements (not the virtual tables'). */
+/* Finalize the cached internal statements (not the virtual tables'), and
+** forget the names of keys (names.c): this happens when the store's schema
+** changed, which may have given the keys to other names. */
 static void finalizeStatements(EsConn *p){
   int i;
   for(i=0; i<ES_STMT_COUNT; i++){
@@ -63,6 +66,7 @@ static void finalizeStatements(EsConn *p){
     p->aStmt[i] = 0;
   }
   p->iCheckedReprepare = -1;
+  esNamesClear(p);
 }
 
 /* Finalize every cached statement.  Safe to call more than once. */

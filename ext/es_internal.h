@@ -241,6 +241,8 @@ enum EsStmtId {
   ES_STMT_SCHEMA_COOKIE,
   ES_STMT_WRITE_LOCK,
   ES_STMT_KINDS_OF,
+  ES_STMT_STREAM_NAMES,
+  ES_STMT_KIND_NAMES,
   ES_STMT_COUNT
 };
 
@@ -255,6 +257,16 @@ struct EsQuery {
   int inUse;              /* handed to an open cursor */
   EsQuery *pNext;
 };
+
+/* A cached pair of names (names.c): z holds both, NUL-separated. */
+typedef struct EsName EsName;
+struct EsName {
+  i64 iKey;
+  char *z;
+  int nA, nB;
+};
+#define ES_NAMES_STREAMS 4096    /* slots of the stream-name cache */
+#define ES_NAMES_KINDS   1024    /* slots of the kind-name cache */
 
 typedef struct EsConn EsConn;
 struct EsConn {
@@ -278,6 +290,10 @@ struct EsConn {
                                     ** last schema check; -1: never checked */
   i64 nRowsVisited;                 /* rows read by cursors (tests) */
   char *zReadErr;                   /* why the last read failed (storage.c) */
+  EsName aStreamName[ES_NAMES_STREAMS];   /* names.c */
+  EsName aKindName[ES_NAMES_KINDS];
+  EsName aScratchName[2];           /* held by the current cursor only */
+  i64 iNamesSchema;                 /* schema cookie the names are of */
 #ifdef ES_TESTING
   char *zLastQuery;                 /* SQL of the last cursor (tests) */
 #endif
@@ -308,6 +324,14 @@ int  esSchemaWasDropped(EsConn*, int *pbDropped);
 #define ES_DROPPED_PROBLEM "the store's tables were dropped while this" \
   " connection was using them (global positions once given are never given" \
   " again): run es_init() to start a new store"
+
+/* --------------------------------------------------------------- names.c */
+void esNamesClear(EsConn*);
+void esNamesScratchClear(EsConn*);
+int  esNamesStream(EsConn*, i64 iKey, EsText *pId, EsText *pType,
+                   int *pbFound);
+int  esNamesKind(EsConn*, i64 iKind, EsText *pAggType, EsText *pEventType,
+                 int *pbFound);
 
 /* ------------------------------------------------------------- upgrade.c */
 int esUpgrade(EsConn*, int iFrom, char **pzErr);
@@ -407,11 +431,10 @@ enum {
 
 /* Columns of the inner query (storage columns of es_events). */
 enum {
-  ES_SCOL_GLOBAL_POSITION, ES_SCOL_STREAM_POSITION, ES_SCOL_AGGREGATE_ID,
-  ES_SCOL_AGGREGATE_TYPE, ES_SCOL_EVENT_ID, ES_SCOL_EVENT_TYPE,
-  ES_SCOL_EVENT_VERSION, ES_SCOL_TENANT_ID, ES_SCOL_ACTOR_ID,
-  ES_SCOL_CORRELATION_ID, ES_SCOL_CAUSATION_ID, ES_SCOL_OCCURRED_AT,
-  ES_SCOL_STORED_AT, ES_SCOL_DATA, ES_SCOL_METADATA,
+  ES_SCOL_GLOBAL_POSITION, ES_SCOL_STREAM_POSITION, ES_SCOL_STREAM_KEY,
+  ES_SCOL_KIND, ES_SCOL_EVENT_ID, ES_SCOL_EVENT_VERSION, ES_SCOL_TENANT_ID,
+  ES_SCOL_ACTOR_ID, ES_SCOL_CORRELATION_ID, ES_SCOL_CAUSATION_ID,
+  ES_SCOL_OCCURRED_AT, ES_SCOL_STORED_AT, ES_SCOL_DATA, ES_SCOL_METADATA,
   ES_SCOL_COUNT
 };
 
@@ -432,7 +455,10 @@ enum EsColumnKind {
   ES_KIND_PLAIN,          /* copied through */
   ES_KIND_UUID,           /* a 16-byte blob, shown as canonical text */
   ES_KIND_TIME,           /* Unix microseconds, shown as UTC text */
-  ES_KIND_STREAM,         /* aggregate_id ':' aggregate_type */
+  ES_KIND_STREAM,         /* aggregate_id ':' aggregate_type, of the key */
+  ES_KIND_STREAM_ID,      /* the stream key's aggregate id (names.c) */
+  ES_KIND_KIND_TYPE,      /* the kind's aggregate type */
+  ES_KIND_KIND_EVENT,     /* the kind's event type */
   ES_KIND_JSON            /* JSON text, handed over with the JSON subtype */
 };
 
@@ -441,7 +467,7 @@ struct EsColumn {
   const char *zName;      /* the virtual-table column */
   const char *zDecl;      /* its declared type and collation */
   char cCode;             /* idxStr code (ES_CODE_*), 0: not filtered */
-  signed char iScol;      /* storage column (ES_SCOL_*), -1 for stream_id */
+  signed char iScol;      /* storage column (ES_SCOL_*) it comes from */
   u8 eKind;               /* an EsColumnKind */
   u8 bRange;              /* also filtered with <, <=, >, >= */
   u8 bIndexed;            /* an index (or the rowid) serves the filter */
@@ -449,7 +475,6 @@ struct EsColumn {
 extern const EsColumn esColumns[ES_VCOL_COUNT];
 extern const char *const esColumnsStorage[ES_SCOL_COUNT];
 const EsColumn *esColumnsByCode(char cCode);
-char esColumnsJoin(int iScol);
 
 /* --------------------------------------------------------- vtab/plan.c */
 /*

@@ -115,6 +115,10 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
     "SELECT kind FROM main.es_kinds WHERE (?1 IS NULL OR event_type IN"
     " (SELECT value FROM json_each(?1))) AND (?2 IS NULL OR aggregate_type=?2)"
     " ORDER BY kind LIMIT ?3",
+  /* ES_STMT_STREAM_NAMES, ES_STMT_KIND_NAMES (names.c) */
+    "SELECT aggregate_id, aggregate_type FROM main.es_streams"
+    " WHERE stream_key=?1",
+    "SELECT aggregate_type, event_type FROM main.es_kinds WHERE kind=?1",
 };
 
 #undef ES_STORE_TABLES

@@ -16,25 +16,28 @@
 #define TIME   ES_KIND_TIME
 #define STREAM ES_KIND_STREAM
 #define JSON   ES_KIND_JSON
+#define SID    ES_KIND_STREAM_ID
+#define KTYPE  ES_KIND_KIND_TYPE
+#define KEVENT ES_KIND_KIND_EVENT
 
 const EsColumn esColumns[ES_VCOL_COUNT] = {
   /* zName, zDecl, cCode, iScol, eKind, bRange, bIndexed */
   { "global_position", "INTEGER", ES_CODE_GLOBAL_POSITION,
     ES_SCOL_GLOBAL_POSITION, PLAIN, 1, 1 },
   { "stream_id", "TEXT", ES_CODE_STREAM_ID,
-    -1, STREAM, 0, 1 },
+    ES_SCOL_STREAM_KEY, STREAM, 0, 1 },
   { "stream_position", "INTEGER", ES_CODE_STREAM_POSITION,
     ES_SCOL_STREAM_POSITION, PLAIN, 1, 1 },
   { "aggregate_id", "TEXT", ES_CODE_AGGREGATE_ID,
-    ES_SCOL_AGGREGATE_ID, PLAIN, 0, 1 },
+    ES_SCOL_STREAM_KEY, SID, 0, 1 },
   { "aggregate_type", "TEXT", ES_CODE_AGGREGATE_TYPE,
-    ES_SCOL_AGGREGATE_TYPE, PLAIN, 0, 1 },
+    ES_SCOL_KIND, KTYPE, 0, 1 },
   { "aggregate_version", "INTEGER", ES_CODE_STREAM_POSITION,
     ES_SCOL_STREAM_POSITION, PLAIN, 1, 1 },
   { "event_id", "TEXT COLLATE NOCASE", ES_CODE_EVENT_ID,
     ES_SCOL_EVENT_ID, UUID, 0, 1 },
   { "event_type", "TEXT", ES_CODE_EVENT_TYPE,
-    ES_SCOL_EVENT_TYPE, PLAIN, 0, 1 },
+    ES_SCOL_KIND, KEVENT, 0, 1 },
   { "event_version", "INTEGER", ES_CODE_EVENT_VERSION,
     ES_SCOL_EVENT_VERSION, PLAIN, 1, 0 },
   { "tenant_id", "TEXT", ES_CODE_TENANT_ID,
@@ -55,33 +58,23 @@ const EsColumn esColumns[ES_VCOL_COUNT] = {
     ES_SCOL_METADATA, JSON, 0, 0 },
   /* event_stream only: the argument of event_stream('<id>:<type>') */
   { "stream", "HIDDEN", ES_CODE_STREAM_ID,
-    -1, STREAM, 0, 1 },
+    ES_SCOL_STREAM_KEY, STREAM, 0, 1 },
 };
 
 /*
 ** What the inner query selects for each storage column, in ES_SCOL_*
-** order, over es_events e and, where a column needs them (esColumnsJoin),
-** es_streams s and es_kinds k.  NULL columns of format 2 stand for their
-** defaults (schema.c, THE FORMAT), filled in here.
+** order, from es_events e.  NULL columns of format 2 stand for their
+** defaults (schema.c, THE FORMAT), filled in here; the names behind the
+** stream and kind keys are decoded per row from the connection's caches
+** (names.c), which keeps joins off the read path.
 */
 const char *const esColumnsStorage[ES_SCOL_COUNT] = {
-  "e.global_position", "e.stream_position", "s.aggregate_id",
-  "k.aggregate_type", "e.event_id", "k.event_type",
-  "coalesce(e.event_version,1)", "e.tenant_id", "e.actor_id",
+  "e.global_position", "e.stream_position", "e.stream_key", "e.kind",
+  "e.event_id", "coalesce(e.event_version,1)", "e.tenant_id", "e.actor_id",
   "e.correlation_id", "e.causation_id",
   "coalesce(e.occurred_at,e.stored_at)", "e.stored_at", "e.data",
   "coalesce(e.metadata,'{}')"
 };
-
-/* The joined table a storage column needs: 's', 'k', or 0. */
-char esColumnsJoin(int iScol){
-  switch( iScol ){
-    case ES_SCOL_AGGREGATE_ID:   return 's';
-    case ES_SCOL_AGGREGATE_TYPE:
-    case ES_SCOL_EVENT_TYPE:     return 'k';
-  }
-  return 0;
-}
 
 /* The first column with idxStr code cCode, or 0 for LIMIT, OFFSET. */
 const EsColumn *esColumnsByCode(char cCode){
@@ -97,3 +90,6 @@ const EsColumn *esColumnsByCode(char cCode){
 #undef TIME
 #undef STREAM
 #undef JSON
+#undef SID
+#undef KTYPE
+#undef KEVENT

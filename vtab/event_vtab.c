@@ -317,6 +317,18 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
   rc = esStorageGlobalPosition(pTab->p, &iSnapshot);
   if( rc!=SQLITE_OK ) return setVtabError(pTab, rc);
   if( iSnapshot==0 ) return SQLITE_OK;          /* empty, or no schema */
+  esNamesScratchClear(pTab->p);
+  {
+    /* The names cached are those of the schema the last cursor read: any
+    ** schema change (a store dropped and made again, es_clear) may have
+    ** given their keys to other names. */
+    sqlite3_stmt *pLast = pTab->p->aStmt[ES_STMT_LAST_EVENT];
+    i64 n = pLast ? sqlite3_stmt_status(pLast, SQLITE_STMTSTATUS_REPREPARE, 0) : -1;
+    if( n!=pTab->p->iNamesSchema ){
+      esNamesClear(pTab->p);
+      pTab->p->iNamesSchema = n;
+    }
+  }
 
   memset(&args, 0, sizeof(args));
   args.pTab = pTab;
@@ -427,29 +439,45 @@ static char *cursorText(EsCursor *pCur, int n){
   return pCur->zText;
 }
 
-/* stream_id: aggregate_id ':' aggregate_type, built in the text buffer. */
-static int resultStreamId(EsCursor *pCur, sqlite3_context *ctx,
-                          sqlite3_stmt *pStmt){
-  sqlite3_value *pId = sqlite3_column_value(pStmt, ES_SCOL_AGGREGATE_ID);
-  sqlite3_value *pType = sqlite3_column_value(pStmt, ES_SCOL_AGGREGATE_TYPE);
-  int bText = sqlite3_value_type(pId)==SQLITE_TEXT
-           && sqlite3_value_type(pType)==SQLITE_TEXT;
-  int nId = sqlite3_value_bytes(pId);
-  int nType = sqlite3_value_bytes(pType);
-  const char *zId = (const char*)sqlite3_value_blob(pId);
-  const char *zType = (const char*)sqlite3_value_blob(pType);
-  int n = nId + 1 + nType;
-  char *z;
-  if( !bText || zId==0 || zType==0 ){
-    sqlite3_result_null(ctx);
-    return SQLITE_OK;
+/*
+** The names of the row's stream key or kind (names.c), by the column's
+** kind: stream_id (aggregate_id ':' aggregate_type, built in the cursor's
+** text buffer), aggregate_id, aggregate_type or event_type.  The names are
+** NUL-terminated and hold no NUL (args.c), so they go over as C text.  A
+** key that names nothing (a damaged store) gives NULL.
+*/
+static int resultName(EsCursor *pCur, sqlite3_context *ctx,
+                      sqlite3_stmt *pStmt, const EsColumn *pCol){
+  EsConn *p = ((EsVtab*)pCur->base.pVtab)->p;
+  i64 iKey = sqlite3_column_int64(pStmt, pCol->iScol);
+  EsText a, b;
+  int bFound, rc;
+  if( pCol->iScol==ES_SCOL_STREAM_KEY ){
+    rc = esNamesStream(p, iKey, &a, &b, &bFound);
+  }else{
+    rc = esNamesKind(p, iKey, &a, &b, &bFound);
   }
-  if( (z = cursorText(pCur, n+1))==0 ) return SQLITE_NOMEM;
-  memcpy(z, zId, nId);
-  z[nId] = ':';
-  memcpy(z + nId + 1, zType, nType);
-  z[n] = 0;
-  sqlite3_result_text(ctx, z, memchr(z, 0, n) ? n : -1, SQLITE_TRANSIENT);
+  if( rc!=SQLITE_OK || !bFound ){
+    if( rc==SQLITE_OK ) sqlite3_result_null(ctx);
+    return rc;
+  }
+  switch( pCol->eKind ){
+    case ES_KIND_STREAM: {
+      char *z = cursorText(pCur, a.n + b.n + 2);
+      if( z==0 ) return SQLITE_NOMEM;
+      memcpy(z, a.z, a.n);
+      z[a.n] = ':';
+      memcpy(z + a.n + 1, b.z, b.n + 1);
+      sqlite3_result_text(ctx, z, -1, SQLITE_TRANSIENT);
+      break;
+    }
+    case ES_KIND_KIND_EVENT:
+      sqlite3_result_text(ctx, b.z, -1, SQLITE_TRANSIENT);
+      break;
+    default:          /* the stream's aggregate id, the kind's type */
+      sqlite3_result_text(ctx, a.z, -1, SQLITE_TRANSIENT);
+      break;
+  }
   return SQLITE_OK;
 }
 
@@ -490,7 +518,10 @@ static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
   pCol = &esColumns[iCol];
   switch( pCol->eKind ){
     case ES_KIND_STREAM:
-      return resultStreamId(pCur, ctx, pStmt);
+    case ES_KIND_STREAM_ID:
+    case ES_KIND_KIND_TYPE:
+    case ES_KIND_KIND_EVENT:
+      return resultName(pCur, ctx, pStmt, pCol);
     case ES_KIND_UUID:
       resultUuid(ctx, sqlite3_column_value(pStmt, pCol->iScol));
       return SQLITE_OK;

@@ -70,11 +70,7 @@ static char operatorCode(int op){
 
 /* Storage columns needed to produce virtual-table column iCol. */
 static int storageColumnsOf(int iCol){
-  const EsColumn *pCol = &esColumns[iCol];
-  if( pCol->eKind==ES_KIND_STREAM ){
-    return (1<<ES_SCOL_AGGREGATE_ID) | (1<<ES_SCOL_AGGREGATE_TYPE);
-  }
-  return 1<<pCol->iScol;
+  return 1<<esColumns[iCol].iScol;
 }
 
 /* The summary of the constraints a plan takes, for costing. */

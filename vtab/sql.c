@@ -194,13 +194,13 @@ static void appendTerm(sqlite3_str *pStr, const char *idxStr, int i,
 ** parts.  An arm's own values are ?ES_PLAN_ARM_PARAM (and the next), its
 ** LIMIT ?ES_PLAN_ARM_LIMIT_PARAM: the cursor applies LIMIT and OFFSET to
 ** the merged rows, so each arm reads at most LIMIT + OFFSET of them.
-** es_streams and es_kinds are joined only for the columns the query
-** reads, after es_events (CROSS JOIN: SQLite keeps that order).
+** The names behind the stream and kind keys are not joined: the cursor
+** decodes them (names.c).
 */
 int esSqlBuild(EsVtab *pTab, int idxNum, const char *idxStr, int eArm,
                int iVariant, char **pzSql){
   sqlite3_str *pStr = sqlite3_str_new(pTab->p->db);
-  int i, bStream, bUnique, bJoinS = 0, bJoinK = 0;
+  int i, bStream, bUnique;
   int bDesc = (idxNum & ES_PLAN_DESC)!=0;
   const char *zIndex = driverIndex(idxStr, eArm, iVariant, &bStream, &bUnique);
   if( eArm==ES_ARM_OCCURRED ){
@@ -212,17 +212,8 @@ int esSqlBuild(EsVtab *pTab, int idxNum, const char *idxStr, int eArm,
     int bUsed = (idxNum>>1) & (1<<i);
     sqlite3_str_appendf(pStr, "%s%s", i ? "," : "",
                         bUsed ? esColumnsStorage[i] : "NULL");
-    if( bUsed && esColumnsJoin(i)=='s' ) bJoinS = 1;
-    if( bUsed && esColumnsJoin(i)=='k' ) bJoinK = 1;
   }
   sqlite3_str_appendf(pStr, " FROM main.es_events e%s", zIndex);
-  if( bJoinS ){
-    sqlite3_str_appendall(pStr, " CROSS JOIN main.es_streams s"
-                          " ON s.stream_key=e.stream_key");
-  }
-  if( bJoinK ){
-    sqlite3_str_appendall(pStr, " CROSS JOIN main.es_kinds k ON k.kind=e.kind");
-  }
   sqlite3_str_appendall(pStr, " WHERE e.global_position<=?1");
   for(i=0; idxStr[2*i]; i++) appendTerm(pStr, idxStr, i, eArm, iVariant);
 
