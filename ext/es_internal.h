@@ -265,7 +265,7 @@ struct EsName {
   char *z;
   int nA, nB;
 };
-#define ES_NAMES_STREAMS 4096    /* slots of the stream-name cache */
+#define ES_NAMES_STREAMS 16384   /* slots of the stream-name cache */
 #define ES_NAMES_KINDS   1024    /* slots of the kind-name cache */
 
 typedef struct EsConn EsConn;
@@ -290,8 +290,8 @@ struct EsConn {
                                     ** last schema check; -1: never checked */
   i64 nRowsVisited;                 /* rows read by cursors (tests) */
   char *zReadErr;                   /* why the last read failed (storage.c) */
-  EsName aStreamName[ES_NAMES_STREAMS];   /* names.c */
-  EsName aKindName[ES_NAMES_KINDS];
+  EsName *aStreamName;              /* names.c: ES_NAMES_STREAMS slots */
+  EsName *aKindName;                /* ES_NAMES_KINDS slots */
   EsName aScratchName[2];           /* held by the current cursor only */
   i64 iNamesSchema;                 /* schema cookie the names are of */
 #ifdef ES_TESTING

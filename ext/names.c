@@ -7,8 +7,10 @@
 ** join in the inner query costs the same.  So each connection keeps a
 ** bounded, direct-mapped cache of each: a key's slot is key modulo the
 ** cache's size, and a new name takes the slot over.  Memory is bounded
-** (ES_NAMES_STREAMS and ES_NAMES_KINDS slots, each name at most a few
-** hundred bytes), and a miss costs one lookup.
+** (ES_NAMES_STREAMS and ES_NAMES_KINDS slots, made on first use, each
+** name at most a few hundred bytes), and a miss costs one lookup.  The
+** stream cache is large enough for a scan that cycles through many
+** streams to hit (a smaller one missed on every row of such a scan).
 **
 ** THE RULE that keeps the cache right: a key names one stream (one kind)
 ** for ever once it is committed, but the key of a stream created by a
@@ -22,20 +24,30 @@
 */
 #include "es_internal.h"
 
-/* Forget every name (the store's schema changed). */
+/* Forget every name (the store's schema changed), and the slots. */
 void esNamesClear(EsConn *p){
   int i;
-  for(i=0; i<ES_NAMES_STREAMS; i++){
-    sqlite3_free(p->aStreamName[i].z);
-    p->aStreamName[i].z = 0;
-    p->aStreamName[i].iKey = 0;
+  if( p->aStreamName ){
+    for(i=0; i<ES_NAMES_STREAMS; i++) sqlite3_free(p->aStreamName[i].z);
   }
-  for(i=0; i<ES_NAMES_KINDS; i++){
-    sqlite3_free(p->aKindName[i].z);
-    p->aKindName[i].z = 0;
-    p->aKindName[i].iKey = 0;
+  if( p->aKindName ){
+    for(i=0; i<ES_NAMES_KINDS; i++) sqlite3_free(p->aKindName[i].z);
   }
+  sqlite3_free(p->aStreamName);
+  sqlite3_free(p->aKindName);
+  p->aStreamName = 0;
+  p->aKindName = 0;
   esNamesScratchClear(p);
+}
+
+/* The slots of a cache, made on first use (a connection that never reads
+** the tables has none); 0 if out of memory: then nothing is kept. */
+static EsName *slots(EsName **paSlot, int nSlot){
+  if( *paSlot==0 ){
+    *paSlot = sqlite3_malloc64(sizeof(EsName)*(sqlite3_uint64)nSlot);
+    if( *paSlot ) memset(*paSlot, 0, sizeof(EsName)*(size_t)nSlot);
+  }
+  return *paSlot;
 }
 
 /* May a name read now be kept (THE RULE)? */
@@ -81,7 +93,10 @@ static int lookupNames(EsConn *p, EsName *pSlot, EsName *pScratch, int eStmt,
   EsName *pKeep;
   int rc;
   *pbFound = 1;
-  if( pSlot->z && pSlot->iKey==iKey ){ namesOf(pSlot, pA, pB); return SQLITE_OK; }
+  if( pSlot && pSlot->z && pSlot->iKey==iKey ){
+    namesOf(pSlot, pA, pB);
+    return SQLITE_OK;
+  }
   if( pScratch->z && pScratch->iKey==iKey ){
     namesOf(pScratch, pA, pB);
     return SQLITE_OK;
@@ -90,7 +105,7 @@ static int lookupNames(EsConn *p, EsName *pSlot, EsName *pScratch, int eStmt,
   if( rc!=SQLITE_OK ) return rc;
   sqlite3_bind_int64(pStmt, 1, iKey);
   rc = sqlite3_step(pStmt);
-  pKeep = canKeep(p) ? pSlot : pScratch;
+  pKeep = pSlot && canKeep(p) ? pSlot : pScratch;
   if( rc==SQLITE_ROW ){
     const char *a = (const char*)sqlite3_column_text(pStmt, 0);
     const char *b = (const char*)sqlite3_column_text(pStmt, 1);
@@ -118,7 +133,8 @@ void esNamesScratchClear(EsConn *p){
 /* The aggregate id and type of stream iKey. */
 int esNamesStream(EsConn *p, i64 iKey, EsText *pId, EsText *pType,
                   int *pbFound){
-  EsName *pSlot = &p->aStreamName[(sqlite3_uint64)iKey % ES_NAMES_STREAMS];
+  EsName *a = slots(&p->aStreamName, ES_NAMES_STREAMS);
+  EsName *pSlot = a ? &a[(sqlite3_uint64)iKey % ES_NAMES_STREAMS] : 0;
   return lookupNames(p, pSlot, &p->aScratchName[0], ES_STMT_STREAM_NAMES, iKey,
                      pId, pType, pbFound);
 }
@@ -126,7 +142,8 @@ int esNamesStream(EsConn *p, i64 iKey, EsText *pId, EsText *pType,
 /* The aggregate type and event type of kind iKind. */
 int esNamesKind(EsConn *p, i64 iKind, EsText *pAggType, EsText *pEventType,
                 int *pbFound){
-  EsName *pSlot = &p->aKindName[(sqlite3_uint64)iKind % ES_NAMES_KINDS];
+  EsName *a = slots(&p->aKindName, ES_NAMES_KINDS);
+  EsName *pSlot = a ? &a[(sqlite3_uint64)iKind % ES_NAMES_KINDS] : 0;
   return lookupNames(p, pSlot, &p->aScratchName[1], ES_STMT_KIND_NAMES, iKind,
                      pAggType, pEventType, pbFound);
 }

@@ -40,6 +40,10 @@ struct EsCursor {
   int iCur;               /* the arm whose row is the cursor's */
   int bDesc;              /* merge in descending order */
   int bByTime;            /* merge by occurred_at, then global_position */
+  int bMerge;             /* arms are merged: each row's keys are read */
+  int bTs;                /* zTs holds a formatted timestamp */
+  i64 iTsSecond;          /* the second zTs shows (resultTimestamp) */
+  char zTs[ES_TIMESTAMP_TEXT_LEN+1];
   i64 nLeft;              /* merged rows still to return; -1: no limit */
   int bEof;
   char *zText;            /* text handed to SQLite, reused row to row */
@@ -140,14 +144,20 @@ static int setVtabError(EsVtab *pTab, int rc){
   return rc;
 }
 
-/* Step one arm to its next row. */
-static int stepArm(EsVtab *pTab, EsArm *pArm){
+/* Step one arm to its next row.  A merge reads the row's keys (each
+** sqlite3_column_* call takes the connection's mutex: only then). */
+static int stepArm(EsCursor *pCur, EsArm *pArm){
+  EsVtab *pTab = (EsVtab*)pCur->base.pVtab;
   sqlite3_stmt *pStmt = pArm->pQuery->pStmt;
   int rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW ){
     pTab->p->nRowsVisited++;
-    pArm->iPos = sqlite3_column_int64(pStmt, ES_SCOL_GLOBAL_POSITION);
-    pArm->iTime = sqlite3_column_int64(pStmt, ES_SCOL_OCCURRED_AT);
+    if( pCur->bMerge ){
+      pArm->iPos = sqlite3_column_int64(pStmt, ES_SCOL_GLOBAL_POSITION);
+      if( pCur->bByTime ){
+        pArm->iTime = sqlite3_column_int64(pStmt, ES_SCOL_OCCURRED_AT);
+      }
+    }
     return SQLITE_OK;
   }
   pArm->bEof = 1;
@@ -174,8 +184,7 @@ static void pickArm(EsCursor *pCur){
 
 /* Move past the current row (after a merge: to the next of all arms). */
 static int advance(EsCursor *pCur){
-  EsVtab *pTab = (EsVtab*)pCur->base.pVtab;
-  int rc = stepArm(pTab, &pCur->aArm[pCur->iCur]);
+  int rc = stepArm(pCur, &pCur->aArm[pCur->iCur]);
   if( rc==SQLITE_OK ) pickArm(pCur);
   return rc;
 }
@@ -300,7 +309,7 @@ static int openArm(EsCursor *pCur, PlanArgs *pArgs, int argc,
     }
   }
   if( rc!=SQLITE_OK || *pbEmpty ) return rc;
-  return stepArm(pTab, pArm);
+  return stepArm(pCur, pArm);
 }
 
 static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
@@ -359,6 +368,7 @@ static int eventFilter(sqlite3_vtab_cursor *cur, int idxNum,
   esPlanLimits(idxStr, argc, argv, &nLimit, &nOffset);
   pCur->bDesc = (idxNum & ES_PLAN_DESC)!=0;
   pCur->bByTime = args.eArm==ES_ARM_OCCURRED && (idxNum & ES_PLAN_ORDERED)==0;
+  pCur->bMerge = args.eArm!=ES_ARM_NONE;
   pCur->nLeft = args.eArm==ES_ARM_NONE ? -1 : nLimit;
   for(k=0; k<n && rc==SQLITE_OK && !bEmpty; k++){
     /* An occurred_at plan's two arms are two statements (variants); the
@@ -410,14 +420,29 @@ static void resultUuid(sqlite3_context *ctx, sqlite3_value *pVal){
   }
 }
 
-/* A timestamp column: Unix microseconds as YYYY-MM-DDTHH:MM:SS.ffffffZ. */
-static void resultTimestamp(sqlite3_context *ctx, sqlite3_value *pVal){
+/*
+** A timestamp column: Unix microseconds as YYYY-MM-DDTHH:MM:SS.ffffffZ.
+** Rows in order mostly share their second: the cursor keeps the last one
+** formatted and writes only the microseconds of the next.
+*/
+static void resultTimestamp(EsCursor *pCur, sqlite3_context *ctx,
+                            sqlite3_value *pVal){
   if( sqlite3_value_type(pVal)==SQLITE_INTEGER ){
     i64 t = sqlite3_value_int64(pVal);
     if( t>=ES_MIN_MICROS && t<=ES_MAX_MICROS ){
-      char z[ES_TIMESTAMP_TEXT_LEN+1];
-      esTimestampFormat(t, z);
-      z[ES_TIMESTAMP_TEXT_LEN] = 0;
+      i64 us = t % 1000000, sec;
+      char *z = pCur->zTs;
+      if( us<0 ) us += 1000000;
+      sec = (t - us)/1000000;
+      if( !pCur->bTs || sec!=pCur->iTsSecond ){
+        esTimestampFormat(t, z);
+        z[ES_TIMESTAMP_TEXT_LEN] = 0;
+        pCur->iTsSecond = sec;
+        pCur->bTs = 1;
+      }else{
+        int k;
+        for(k=25; k>=20; k--){ z[k] = (char)('0' + us%10); us /= 10; }
+      }
       sqlite3_result_text(ctx, z, -1, SQLITE_TRANSIENT);
       return;
     }
@@ -526,7 +551,7 @@ static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
       resultUuid(ctx, sqlite3_column_value(pStmt, pCol->iScol));
       return SQLITE_OK;
     case ES_KIND_TIME:
-      resultTimestamp(ctx, sqlite3_column_value(pStmt, pCol->iScol));
+      resultTimestamp(pCur, ctx, sqlite3_column_value(pStmt, pCol->iScol));
       return SQLITE_OK;
     case ES_KIND_JSON: {
       int rc = resultPlain(pCur, ctx, sqlite3_column_value(pStmt, pCol->iScol));
@@ -539,7 +564,9 @@ static int eventColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
 
 static int eventRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid){
   EsCursor *pCur = (EsCursor*)cur;
-  *pRowid = pCur->aArm[pCur->iCur].iPos;
+  const EsArm *pArm = &pCur->aArm[pCur->iCur];
+  *pRowid = pCur->bMerge ? pArm->iPos
+          : sqlite3_column_int64(pArm->pQuery->pStmt, ES_SCOL_GLOBAL_POSITION);
   return SQLITE_OK;
 }
 
