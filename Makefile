@@ -24,9 +24,11 @@ EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c ext/scope.c \
            ext/append.c ext/idempotency.c ext/functions.c ext/verify.c \
            ext/testing.c \
            ext/args.c ext/batch.c ext/result.c ext/utf8.c ext/upgrade.c \
-           ext/names.c \
+           ext/names.c ext/checkpoint.c ext/wait.c ext/member.c \
+           ext/snapshot.c \
            ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
-           vtab/columns.c vtab/plan.c vtab/sql.c vtab/event_vtab.c
+           vtab/columns.c vtab/plan.c vtab/sql.c vtab/event_vtab.c \
+           vtab/checkpoints.c
 EXT_HDR  = ext/es_internal.h ext/eventstore.h Makefile VERSION build/commit
 LIBS     = -luuid -lm -lpthread
 # A loadable module reaches SQLite through its routines table: any other
@@ -71,6 +73,11 @@ build/oom_test: test/oom.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build
 	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/oom.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
+# es_wait from several threads (interrupt, wake, no lock held).
+build/wait_test: test/wait_test.c $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build
+	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/wait_test.c $(EXT_SRC) -lsqlite3 $(LIBS)
+
 deps:
 	@tool/deps.sh
 
@@ -83,7 +90,8 @@ pg-install: deps
 pg-uninstall:
 	@$(MAKE) -s -C sql/postgres uninstall PG_CONFIG=$(PG_CONFIG) >/dev/null
 
-test: deps pg-install eventstore.so build/testing/eventstore.so build/static_link build/oom_test
+test: deps pg-install eventstore.so build/testing/eventstore.so build/static_link build/oom_test \
+      build/wait_test tool/consumer
 	@$(TCLSH) test/all.tcl
 
 demo: deps eventstore.so
@@ -105,14 +113,20 @@ build/asan/oom_test: test/oom.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
 	gcc $(ASAN_FLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/oom.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
-asan: deps build/asan/eventstore.so build/asan/static_link build/asan/oom_test
+build/asan/wait_test: test/wait_test.c $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build/asan
+	gcc $(ASAN_FLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/wait_test.c $(EXT_SRC) -lsqlite3 $(LIBS)
+
+asan: deps build/asan/eventstore.so build/asan/static_link build/asan/oom_test \
+      build/asan/wait_test tool/consumer
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ES_EXTENSION=build/asan/eventstore.so ES_TESTING_EXTENSION=build/asan/eventstore.so \
 	ES_BINDIR=build/asan $(TCLSH) test/all.tcl
 
-valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build/oom_test
+valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build/oom_test \
+          build/wait_test tool/consumer
 	@tool/deps.sh valgrind
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl
 
@@ -136,6 +150,10 @@ bench-floor: eventstore.so tool/bench
 # cluster (tool/bench_pg.tcl starts and stops it).
 bench-pg: deps tool/bench
 	$(TCLSH) tool/bench_pg.tcl
+
+# Exactly-once consumers under SIGKILL (tool/consumer.c).
+tool/consumer: tool/consumer.c
+	$(CC) -O2 $(WARN) -o $@ tool/consumer.c -lsqlite3
 
 # Many processes on one file, with and without SIGKILL (tool/torture.c).
 tool/torture: tool/torture.c
@@ -174,7 +192,7 @@ fuzz: deps-fuzz
 	done
 
 clean:
-	rm -rf eventstore.so build tool/bench tool/torture
+	rm -rf eventstore.so build tool/bench tool/torture tool/consumer
 
 .PHONY: all check-version FORCE deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor bench-pg torture fuzz mutate clean
 

@@ -1,6 +1,7 @@
 /*
 ** args.c -- the rules for the SQL arguments that name things: aggregate
-** ids and types, stream ids, event types and expected versions.
+** ids and types, stream ids, event types, expected versions, consumer
+** names, and the integers of positions and versions.
 **
 ** Each rule is written once here and used wherever such a value comes in:
 ** the functions' arguments and the virtual tables' filter values.  Text
@@ -261,5 +262,95 @@ int esArgsStreamId(sqlite3_context *ctx, sqlite3_value *pVal,
   pIdOut->n = nId;
   pTypeOut->z = z + nId + 1;
   pTypeOut->n = n - nId - 1;
+  return 0;
+}
+
+/*
+** An integer argument of at least iMin (a position, a version, a size):
+** an integer, a real with an integral value, or text that is a decimal
+** integer.  Upper bounds depend on the store and are the caller's.
+*/
+int esArgsInteger(sqlite3_context *ctx, sqlite3_value *pVal,
+                  const char *zFunc, const char *zArg, i64 iMin, i64 *pv){
+  EsQuote q;
+  i64 v = 0;
+  int n;
+  const char *z;
+  switch( sqlite3_value_type(pVal) ){
+    case SQLITE_INTEGER:
+      v = sqlite3_value_int64(pVal);
+      break;
+    case SQLITE_FLOAT: {
+      double r = sqlite3_value_double(pVal);
+      if( !(r>-9.0e18 && r<9.0e18) || r!=(double)(i64)r ){
+        esResultError(ctx, SQLITE_ERROR, "%s: %s %g is not an integer",
+                      zFunc, zArg, r);
+        return 1;
+      }
+      v = (i64)r;
+      break;
+    }
+    case SQLITE_TEXT:
+      if( (z = valueText(ctx, pVal, &n))==0 ) return 1;
+      if( memchr(z, 0, n) || esArgsParseInteger(z, n, &v)!=0 ){
+        esResultError(ctx, SQLITE_ERROR, "%s: %s '%s' is not an integer",
+                      zFunc, zArg, esUtf8Quote(&q, z, n));
+        return 1;
+      }
+      break;
+    case SQLITE_NULL:
+      esResultError(ctx, SQLITE_ERROR, "%s: %s is NULL", zFunc, zArg);
+      return 1;
+    default:
+      esResultError(ctx, SQLITE_ERROR, "%s: %s must be an integer, not a"
+                    " blob", zFunc, zArg);
+      return 1;
+  }
+  if( v<iMin ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s %lld is out of range (it must"
+                  " be %lld or more)", zFunc, zArg, v, iMin);
+    return 1;
+  }
+  *pv = v;
+  return 0;
+}
+
+/*
+** A name given by the application (a consumer's): text (an integer is
+** taken as its text) of 1 to nMax bytes of valid UTF-8 without NUL.
+*/
+int esArgsName(sqlite3_context *ctx, sqlite3_value *pVal, const char *zFunc,
+               const char *zArg, int nMax, EsText *pOut){
+  int eType = sqlite3_value_type(pVal), n;
+  const char *z;
+  if( eType==SQLITE_NULL ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s is NULL", zFunc, zArg);
+    return 1;
+  }
+  if( eType!=SQLITE_TEXT && eType!=SQLITE_INTEGER ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s must be text", zFunc, zArg);
+    return 1;
+  }
+  if( (z = valueText(ctx, pVal, &n))==0 ) return 1;
+  if( n==0 ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s is empty", zFunc, zArg);
+    return 1;
+  }
+  if( n>nMax ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s is longer than %d bytes", zFunc,
+                  zArg, nMax);
+    return 1;
+  }
+  if( memchr(z, 0, n) ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s contains a NUL character",
+                  zFunc, zArg);
+    return 1;
+  }
+  if( esUtf8Check(z, n) ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s is not valid UTF-8", zFunc, zArg);
+    return 1;
+  }
+  pOut->z = z;
+  pOut->n = n;
   return 0;
 }

@@ -12,7 +12,9 @@
 **   results     result.c
 **   state       conn.c schema.c storage.c scope.c
 **   functions   append.c idempotency.c functions.c verify.c testing.c
+**               checkpoint.c wait.c member.c snapshot.c
 **   tables      vtab/columns.c vtab/plan.c vtab/sql.c vtab/event_vtab.c
+**               vtab/checkpoints.c
 **   entry       eventstore.c
 **
 ** Only eventstore.c uses SQLITE_EXTENSION_INIT1; the other files use
@@ -40,6 +42,7 @@ SQLITE_EXTENSION_INIT3
 #define ES_MAX_AGGREGATE_ID   512
 #define ES_MAX_TYPE_NAME      255   /* aggregate_type and event_type */
 #define ES_MAX_TENANT_ID      255   /* tenant_id and actor_id */
+#define ES_MAX_CONSUMER_NAME  255   /* a checkpoint's name */
 
 /* Expected-version sentinels (API.md, es_append). */
 #define ES_EXPECT_ANY            (-1)
@@ -153,6 +156,10 @@ int esArgsExpectedVersion(sqlite3_context*, sqlite3_value*, const char *zFunc,
 int esArgsStreamParts(sqlite3_context*, sqlite3_value *pId,
                       sqlite3_value *pType, const char *zFunc,
                       EsText *pIdOut, EsText *pTypeOut);
+int esArgsInteger(sqlite3_context*, sqlite3_value*, const char *zFunc,
+                  const char *zArg, i64 iMin, i64 *pv);
+int esArgsName(sqlite3_context*, sqlite3_value*, const char *zFunc,
+               const char *zArg, int nMax, EsText *pOut);
 int esArgsStreamId(sqlite3_context*, sqlite3_value*, const char *zFunc,
                    EsText *pIdOut, EsText *pTypeOut);
 
@@ -243,6 +250,11 @@ enum EsStmtId {
   ES_STMT_KINDS_OF,
   ES_STMT_STREAM_NAMES,
   ES_STMT_KIND_NAMES,
+  ES_STMT_CHECKPOINT_GET,
+  ES_STMT_CHECKPOINT_PUT,
+  ES_STMT_SNAPSHOT_GET,
+  ES_STMT_SNAPSHOT_PUT,
+  ES_STMT_SNAPSHOT_DELETE,
   ES_STMT_COUNT
 };
 
@@ -343,6 +355,7 @@ int esStorageStreamLookup(EsConn*, const char *zId, int nId,
                           i64 *piVersion);
 int esStorageGlobalPosition(EsConn*, i64 *piPos);
 int esStorageReadFailed(EsConn*, int rc);
+int esStorageReader(EsConn*, int eStmt, sqlite3_stmt **pp); /* 0: no store */
 int esStorageEventExists(EsConn*, const u8 *aId16, int *pbExists);
 int esStorageStoredAtBound(EsConn*, i64 t, int bAfter, i64 iMax, i64 *piPos);
 int esStorageStreamsOf(EsConn*, const char *zId, int nId, i64 *aKey, int nMax,
@@ -371,6 +384,12 @@ int  esScopeCommit(EsConn*, EsScope*);
 int  esScopeRollback(EsConn*, EsScope*);
 char *esScopeOrphanError(const char *zFunc);
 char *esScopeLockError(EsConn*, const char *zFunc, int rcExtended);
+/* One write of a function other than es_append, whole (esScopeRunWrite). */
+typedef int (*EsWriteWork)(EsConn*, void *pArg, char **pzErr);
+#define ES_WRITE_STORE  1  /* the store must exist: create, check, upgrade */
+#define ES_WRITE_ATOMIC 2  /* xWork writes many statements: undo together */
+int  esScopeRunWrite(sqlite3_context*, const char *zFunc, int eFlags,
+                     EsWriteWork, void *pArg);
 
 /* ------------------------------------------------ append.c, idempotency.c */
 /* The state of one es_append call. */
@@ -411,6 +430,12 @@ int esIdempotencyStored(EsAppend*, const EsEvent*, i64 *piStoredPos,
 ** testing.c: each registers its SQL functions */
 int esFunctionsRegister(sqlite3*, EsConn*);
 int esVerifyRegister(sqlite3*, EsConn*);
+int esCheckpointRegister(sqlite3*, EsConn*);
+int esWaitRegister(sqlite3*, EsConn*);
+int esMemberRegister(sqlite3*, EsConn*);
+sqlite3_uint64 esMemberHash(const char *z, int n);
+int esSnapshotRegister(sqlite3*, EsConn*);
+int esCheckpointsVtabRegister(sqlite3*, EsConn*);   /* vtab/checkpoints.c */
 #ifdef ES_TESTING
 int  esTestingRegister(sqlite3*, EsConn*);
 void esTestingNoteQuery(EsConn*, const char *zSql);

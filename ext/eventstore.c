@@ -43,11 +43,16 @@ EVENTSTORE_API int sqlite3_eventstore_init(sqlite3 *db, char **pzErrMsg,
   }
   if( rc==SQLITE_OK ) rc = esFunctionsRegister(db, p);
   if( rc==SQLITE_OK ) rc = esVerifyRegister(db, p);
+  if( rc==SQLITE_OK ) rc = esCheckpointRegister(db, p);
+  if( rc==SQLITE_OK ) rc = esWaitRegister(db, p);
+  if( rc==SQLITE_OK ) rc = esMemberRegister(db, p);
+  if( rc==SQLITE_OK ) rc = esSnapshotRegister(db, p);
 #ifdef ES_TESTING
   if( rc==SQLITE_OK ) rc = esTestingRegister(db, p);
 #endif
   if( rc==SQLITE_OK ) rc = esTimestampRegister(db);
   if( rc==SQLITE_OK ) rc = esVtabRegister(db, p);
+  if( rc==SQLITE_OK ) rc = esCheckpointsVtabRegister(db, p);
   esConnUnref(p);          /* the registrations hold their own references */
   if( rc!=SQLITE_OK && pzErrMsg ){
     *pzErrMsg = sqlite3_mprintf("eventstore: %s", sqlite3_errstr(rc));

@@ -93,41 +93,6 @@ static void uuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 /*
-** Run xWork inside a write scope (scope.c), with the work made atomic.
-** Used by es_init and es_clear.
-*/
-static void runWrite(sqlite3_context *ctx, const char *zFunc,
-                     int (*xWork)(EsConn*, char**)){
-  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
-  EsScope scope;
-  char *zErr = 0, *zLock;
-  int rc = esScopeBegin(p, &scope);
-  if( rc==SQLITE_MISUSE ){
-    esResultErrorMsg(ctx, SQLITE_ERROR, esScopeOrphanError(zFunc));
-    return;
-  }
-  if( rc==SQLITE_OK ) rc = esScopeNeedAtomic(p, &scope);
-  if( rc==SQLITE_OK ) rc = xWork(p, &zErr);
-  if( rc==SQLITE_OK ){
-    rc = esScopeCommit(p, &scope);
-  }else{
-    esScopeRollback(p, &scope);
-  }
-  if( p->bSchemaChanged ) esConnForgetStatements(p);
-  if( rc==SQLITE_OK ){
-    sqlite3_result_int(ctx, ES_SCHEMA_VERSION);
-  }else if( (rc & 0xff)==SQLITE_BUSY
-         && (zLock = esScopeLockError(p, zFunc, sqlite3_extended_errcode(p->db)))!=0 ){
-    esResultErrorMsg(ctx, sqlite3_extended_errcode(p->db), zLock);
-  }else if( zErr ){
-    esResultError(ctx, rc, "%s: %s", zFunc, zErr);
-  }else{
-    esResultDbError(ctx, zFunc, rc);
-  }
-  sqlite3_free(zErr);
-}
-
-/*
 ** es_info(): {"version":"0.9.0","schema_version":1,"sqlite_version":
 ** "3.40.1"}, and "commit" where the build knows its git commit.
 */
@@ -162,9 +127,21 @@ static void storeWritingFunc(sqlite3_context *ctx, int argc,
   sqlite3_result_int(ctx, p->bOwnWrite);
 }
 
+/* es_init and es_clear: the work, as esScopeRunWrite runs it. */
+static int initWork(EsConn *p, void *pArg, char **pzErr){
+  (void)pArg;
+  return esSchemaCreate(p, pzErr);
+}
+static int clearWork(EsConn *p, void *pArg, char **pzErr){
+  (void)pArg;
+  return esSchemaClear(p, pzErr);
+}
+
 static void initFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)argc; (void)argv;
-  runWrite(ctx, "es_init", esSchemaCreate);
+  if( esScopeRunWrite(ctx, "es_init", ES_WRITE_ATOMIC, initWork, 0)==SQLITE_OK ){
+    sqlite3_result_int(ctx, ES_SCHEMA_VERSION);
+  }
 }
 
 /* True if main is an in-memory or temporary database. */
@@ -183,7 +160,9 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
         sqlite3_db_filename(p->db, "main"));
     return;
   }
-  runWrite(ctx, "es_clear", esSchemaClear);
+  if( esScopeRunWrite(ctx, "es_clear", ES_WRITE_ATOMIC, clearWork, 0)==SQLITE_OK ){
+    sqlite3_result_int(ctx, ES_SCHEMA_VERSION);
+  }
 }
 
 int esFunctionsRegister(sqlite3 *db, EsConn *p){

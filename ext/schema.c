@@ -20,7 +20,9 @@
 **       global_position is the rowid.  NULL stands for a default:
 **       event_version 1, occurred_at = stored_at (the time of the append,
 **       when the caller gave none), metadata {}.
-**   es_checkpoints(name, position, updated_at)    consumers (consumer.c)
+**   es_consumers(name, position, updated_at)
+**       consumers' checkpoints (checkpoint.c; listed, with their lag, by
+**       the es_checkpoints table, vtab/checkpoints.c)
 **   es_snapshots(stream_key, schema_version, version, state, stored_at)
 **       aggregate snapshots (snapshot.c)
 **
@@ -128,7 +130,7 @@ static const EsSchemaObject aFormat2[] = {
            "(tenant_id) WHERE tenant_id IS NOT NULL"),
   ES_INDEX("es_events_occurred_at", "INDEX",
            "(occurred_at) WHERE occurred_at IS NOT NULL"),
-  { "table", "es_checkpoints", "es_checkpoints", "TABLE",
+  { "table", "es_consumers", "es_consumers", "TABLE",
     "(name TEXT PRIMARY KEY NOT NULL, position INTEGER NOT NULL,"
     " updated_at INTEGER NOT NULL) WITHOUT ROWID" },
   { "table", "es_snapshots", "es_snapshots", "TABLE",
@@ -139,7 +141,7 @@ static const EsSchemaObject aFormat2[] = {
   ES_IMMUTABLE("es_streams", "streams"),
   ES_IMMUTABLE("es_kinds", "kinds"),
   ES_IMMUTABLE("es_meta", "metadata"),
-  ES_GUARDED("es_checkpoints", "es_checkpoint_set() and es_clear()"),
+  ES_GUARDED("es_consumers", "es_checkpoint_set() and es_clear()"),
   ES_GUARDED("es_snapshots",
              "es_snapshot_save(), es_snapshot_delete() and es_clear()"),
 };
@@ -489,7 +491,7 @@ int esSchemaClear(EsConn *p, char **pzErr){
     rc = sqlite3_exec(p->db, "DROP TABLE IF EXISTS main.es_events;"
                       "DROP TABLE IF EXISTS main.es_streams;"
                       "DROP TABLE IF EXISTS main.es_kinds;"
-                      "DROP TABLE IF EXISTS main.es_checkpoints;"
+                      "DROP TABLE IF EXISTS main.es_consumers;"
                       "DROP TABLE IF EXISTS main.es_snapshots;"
                       "DROP TABLE IF EXISTS main.es_meta;", 0, 0, 0);
   }

@@ -1,11 +1,15 @@
 /*
 ** scope.c -- the write scope: how a function that writes the store
-** (es_append, es_init, es_clear) makes its writes all-or-nothing in each
-** context it can be called from.
+** (es_append, es_init, es_clear, es_checkpoint_set, the snapshot
+** functions) makes its writes all-or-nothing in each context it can be
+** called from.
 **
 **   esScopeBegin(p, &scope)         before the first read of the append
 **   esScopeNeedAtomic(p, &scope)    the writes must be undone together
 **   esScopeCommit / esScopeRollback at the end
+**   esScopeRunWrite(ctx, ...)       all of it, for every writer but
+**                                   es_append (whose hot path does the
+**                                   same steps itself)
 **
 ** THE THREE SCOPES
 **
@@ -308,4 +312,75 @@ char *esScopeLockError(EsConn *p, const char *zFunc, int rcExtended){
         " the write lock before it reads", zFunc, zFunc);
   }
   return 0;
+}
+
+/*
+** Make sure the store exists in this build's format before a writer other
+** than es_init and es_clear writes to it: create it (the writes then need
+** undoing together), check it, or upgrade it (schema.c).  A store dropped
+** under this connection is not made again behind the caller's back.
+*/
+static int ensureStore(EsConn *p, EsScope *pScope, char **pzErr){
+  int rc, bExists = 0, bDropped = 0;
+  rc = esSchemaExists(p, &bExists);
+  if( rc==SQLITE_OK && !bExists ) rc = esSchemaWasDropped(p, &bDropped);
+  if( rc!=SQLITE_OK ) return rc;
+  if( bDropped ){
+    *pzErr = sqlite3_mprintf("%s", ES_DROPPED_PROBLEM);
+    return esScopeRefuse(pScope, SQLITE_ERROR);
+  }
+  if( !bExists ){
+    rc = esScopeNeedAtomic(p, pScope);
+    if( rc!=SQLITE_OK ) return rc;
+  }
+  return esSchemaCreate(p, pzErr);
+}
+
+/*
+** Run the whole write of a function: open the scope, make its writes
+** atomic (eFlags ES_WRITE_ATOMIC), make sure the store exists
+** (ES_WRITE_STORE), run xWork, commit, or roll back on any error.  xWork
+** must refuse (bad state, a failed compare-and-set) before it writes, and
+** write with one statement unless ES_WRITE_ATOMIC is given (THE RULE).  Returns SQLITE_OK, for the caller to set its result, or an
+** error code with the error set on ctx: "<zFunc>: <message>" and, for
+** a refusal, the code xWork returned.
+*/
+int esScopeRunWrite(sqlite3_context *ctx, const char *zFunc, int eFlags,
+                    EsWriteWork xWork, void *pArg){
+  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
+  EsScope scope;
+  char *zErr = 0, *zLock;
+  int rc = esScopeBegin(p, &scope);
+  if( rc==SQLITE_MISUSE ){
+    esResultErrorMsg(ctx, SQLITE_ERROR, esScopeOrphanError(zFunc));
+    return SQLITE_ERROR;
+  }
+  if( rc==SQLITE_OK && (eFlags & ES_WRITE_ATOMIC) ){
+    rc = esScopeNeedAtomic(p, &scope);
+  }
+  if( rc==SQLITE_OK && (eFlags & ES_WRITE_STORE) ){
+    rc = ensureStore(p, &scope, &zErr);
+  }
+  if( rc==SQLITE_OK ) rc = xWork(p, pArg, &zErr);
+  if( rc==SQLITE_OK ){
+    rc = esScopeCommit(p, &scope);
+  }else{
+    esScopeRollback(p, &scope);
+  }
+  if( p->bSchemaChanged ) esConnForgetStatements(p);
+  if( rc==SQLITE_OK ){
+    assert( zErr==0 );
+    return SQLITE_OK;
+  }
+  if( (rc & 0xff)==SQLITE_BUSY
+   && (zLock = esScopeLockError(p, zFunc, sqlite3_extended_errcode(p->db)))!=0 ){
+    rc = sqlite3_extended_errcode(p->db);
+    esResultErrorMsg(ctx, rc, zLock);
+  }else if( zErr ){
+    esResultError(ctx, rc, "%s: %s", zFunc, zErr);
+  }else{
+    esResultDbError(ctx, zFunc, rc);
+  }
+  sqlite3_free(zErr);
+  return rc;
 }

@@ -19,7 +19,7 @@
 
 /* The tables of a store, of any format (schema.c). */
 #define ES_STORE_TABLES "'es_meta','es_streams','es_events','es_kinds'," \
-                        "'es_checkpoints','es_snapshots'"
+                        "'es_consumers','es_snapshots'"
 
 const char *const esStorageSql[ES_STMT_COUNT] = {
   /* ES_STMT_BEGIN */           "BEGIN",
@@ -119,6 +119,19 @@ const char *const esStorageSql[ES_STMT_COUNT] = {
     "SELECT aggregate_id, aggregate_type FROM main.es_streams"
     " WHERE stream_key=?1",
     "SELECT aggregate_type, event_type FROM main.es_kinds WHERE kind=?1",
+  /* ES_STMT_CHECKPOINT_GET, ES_STMT_CHECKPOINT_PUT (checkpoint.c) */
+    "SELECT position FROM main.es_consumers WHERE name=?1",
+    "INSERT INTO main.es_consumers(name,position,updated_at) VALUES(?1,?2,?3)"
+    " ON CONFLICT(name) DO UPDATE SET position=excluded.position,"
+    " updated_at=excluded.updated_at",
+  /* ES_STMT_SNAPSHOT_GET, _PUT, _DELETE (snapshot.c) */
+    "SELECT version, state, stored_at FROM main.es_snapshots"
+    " WHERE stream_key=?1 AND schema_version=?2",
+    "INSERT INTO main.es_snapshots(stream_key,schema_version,version,state,"
+    "stored_at) VALUES(?1,?2,?3,?4,?5) ON CONFLICT(stream_key,schema_version)"
+    " DO UPDATE SET version=excluded.version, state=excluded.state,"
+    " stored_at=excluded.stored_at",
+    "DELETE FROM main.es_snapshots WHERE stream_key=?1",
 };
 
 #undef ES_STORE_TABLES
@@ -168,7 +181,7 @@ int esStorageReadFailed(EsConn *p, int rc){
 }
 
 /* The cached statement of a reader; *pp is 0 if the store has no schema. */
-static int readerStmt(EsConn *p, int eStmt, sqlite3_stmt **pp){
+int esStorageReader(EsConn *p, int eStmt, sqlite3_stmt **pp){
   int rc;
   sqlite3_free(p->zReadErr);
   p->zReadErr = 0;
@@ -188,7 +201,7 @@ int esStorageStreamLookup(EsConn *p, const char *zId, int nId, const char *zType
                    int nType, i64 *piKey, i64 *piVersion){
   sqlite3_stmt *pStmt;
   i64 a[2] = {0, 0};
-  int bRow, rc = readerStmt(p, ES_STMT_STREAM_LOOKUP, &pStmt);
+  int bRow, rc = esStorageReader(p, ES_STMT_STREAM_LOOKUP, &pStmt);
   if( rc==SQLITE_OK && pStmt ){
     sqlite3_bind_text(pStmt, 1, zId, nId, SQLITE_STATIC);
     sqlite3_bind_text(pStmt, 2, zType, nType, SQLITE_STATIC);
@@ -203,7 +216,7 @@ int esStorageStreamLookup(EsConn *p, const char *zId, int nId, const char *zType
 int esStorageGlobalPosition(EsConn *p, i64 *piPos){
   sqlite3_stmt *pStmt;
   i64 a[1] = {0};
-  int bRow, rc = readerStmt(p, ES_STMT_LAST_EVENT, &pStmt);
+  int bRow, rc = esStorageReader(p, ES_STMT_LAST_EVENT, &pStmt);
   if( rc==SQLITE_OK && pStmt ){
     rc = readOneRow(p, pStmt, &bRow, a, 1);
   }
@@ -213,7 +226,7 @@ int esStorageGlobalPosition(EsConn *p, i64 *piPos){
 
 int esStorageEventExists(EsConn *p, const u8 *aId16, int *pbExists){
   sqlite3_stmt *pStmt;
-  int rc = readerStmt(p, ES_STMT_EVENT_EXISTS, &pStmt);
+  int rc = esStorageReader(p, ES_STMT_EVENT_EXISTS, &pStmt);
   *pbExists = 0;
   if( rc==SQLITE_OK && pStmt ){
     sqlite3_bind_blob(pStmt, 1, aId16, 16, SQLITE_STATIC);
@@ -262,7 +275,7 @@ int esStorageStoredAtBound(EsConn *p, i64 t, int bAfter, i64 iMax, i64 *piPos){
 int esStorageStreamsOf(EsConn *p, const char *zId, int nId, i64 *aKey,
                        int nMax, int *pn){
   sqlite3_stmt *pStmt;
-  int rc = readerStmt(p, ES_STMT_STREAMS_OF, &pStmt), n = 0;
+  int rc = esStorageReader(p, ES_STMT_STREAMS_OF, &pStmt), n = 0;
   *pn = 0;
   if( rc!=SQLITE_OK || pStmt==0 ) return rc;
   sqlite3_bind_text(pStmt, 1, zId, nId, SQLITE_STATIC);
@@ -286,7 +299,7 @@ int esStorageStreamsOf(EsConn *p, const char *zId, int nId, i64 *aKey,
 int esStorageKindsOf(EsConn *p, const char *zTypesJson, sqlite3_value *pAggType,
                      i64 *aKind, int nMax, int *pn){
   sqlite3_stmt *pStmt;
-  int rc = readerStmt(p, ES_STMT_KINDS_OF, &pStmt), n = 0;
+  int rc = esStorageReader(p, ES_STMT_KINDS_OF, &pStmt), n = 0;
   *pn = 0;
   if( rc!=SQLITE_OK || pStmt==0 ) return rc;
   if( zTypesJson ) sqlite3_bind_text(pStmt, 1, zTypesJson, -1, SQLITE_STATIC);

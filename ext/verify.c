@@ -81,7 +81,7 @@ static const EsCheck aCheck[] = {
     " (SELECT 1 FROM main.es_events e WHERE e.kind=k.kind)" },
   { "SELECT printf('the checkpoint %s is at %d, beyond the newest event (%d)',"
     " name, position, (SELECT coalesce(max(global_position),0) FROM"
-    " main.es_events)) FROM main.es_checkpoints WHERE position>(SELECT"
+    " main.es_events)) FROM main.es_consumers WHERE position>(SELECT"
     " coalesce(max(global_position),0) FROM main.es_events) OR position<0" },
   { "SELECT printf('the snapshot of stream key %d is at version %d, beyond"
     " the stream''s %d', p.stream_key, p.version, coalesce((SELECT"

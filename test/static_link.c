@@ -53,6 +53,13 @@ int main(void){
   nFail += check(db, "SELECT group_concat(event_type) FROM event_stream('a:Task')",
       "TaskCreated,X");
   nFail += check(db, "SELECT es_verify()->>'ok'", "1");
+  /* A compare-and-set that finds the checkpoint moved: the same extended
+  ** code as a version conflict, so one retry rule covers both. */
+  nFail += check(db, "SELECT es_checkpoint_set('p', 1, 0)", "1");
+  nFail += check(db, "SELECT es_checkpoint_set('p', 2, 0)",
+      "error 1043: es_checkpoint_set: checkpoint 'p' is at 1, not 0");
+  nFail += check(db, "SELECT name || ' ' || lag FROM es_checkpoints", "p 1");
+  nFail += check(db, "SELECT es_snapshot_save('a','Task',2,'{}')", "2");
   /* Closing a connection that used everything (the statement cache is
   ** finalized before sqlite3_close() checks for open statements; the Tcl
   ** interface ignores its result, so this is checked here). */
