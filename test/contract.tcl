@@ -7,7 +7,8 @@
 # read with ->, since ->> gives 1 on SQLite and true on PostgreSQL);
 # expected is the rows as
 # a flat list, or {error MESSAGE} for an error whose message is the same on
-# both.  Where PostgreSQL's types make an output differ, the SQL reads it
+# both.  A case that writes reads nothing back in the same statement: on
+# PostgreSQL a statement's reads see the store as it was when it began.  Where PostgreSQL's types make an output differ, the SQL reads it
 # the same way on both (data->>'k', not the JSON text; positions, not
 # timestamp text), so the difference is stated once: here.  A case that
 # needs another spelling on one backend gives {sqlite SQL pg SQL} instead
@@ -89,6 +90,45 @@ set ::contract_cases_text {
   immutable.1 {UPDATE es_events SET stream_position=0} {error {eventstore: es_events is append-only: stored events cannot be updated}}
   immutable.2 {DELETE FROM es_events} {error {eventstore: es_events is append-only: stored events cannot be deleted}}
   immutable.3 {DELETE FROM es_streams} {error {eventstore: es_streams is append-only: stored streams cannot be deleted}}
+  # --- consumers: checkpoints, compare-and-set, the listing, es_wait
+  cp.1 {SELECT es_checkpoint('proj')} {0}
+  cp.2 {SELECT es_checkpoint_set('proj', 4)} {4}
+  cp.3 {SELECT es_checkpoint_set('proj', 10, 4)} {10}
+  cp.4 {SELECT es_checkpoint_set('proj', 12, 4)} {error {es_checkpoint_set: checkpoint 'proj' is at 10, not 4}}
+  cp.5 {SELECT es_checkpoint_set('proj', 3)} {error {es_checkpoint_set: checkpoint 'proj' is at 10: without expected_position it only moves forward (to move it back to 3, give expected_position 10)}}
+  cp.6 {SELECT es_checkpoint_set('proj', 17)} {error {es_checkpoint_set: position 17 is beyond the newest event (es_global_position() is 16)}}
+  cp.7 {SELECT es_checkpoint_set('proj', -1)} {error {es_checkpoint_set: position -1 is out of range (it must be 0 or more)}}
+  cp.8 {SELECT es_checkpoint_set('other', 2, 5)} {error {es_checkpoint_set: checkpoint 'other' is at 0, not 5}}
+  cp.9 {SELECT es_checkpoint('')} {error {es_checkpoint: name is empty}}
+  cp.10 {SELECT es_checkpoint_set('proj', 3, 10)} {3}
+  cp.10.1 {SELECT es_checkpoint('proj')} {3}
+  cp.11 {SELECT name, position, lag FROM es_checkpoints ORDER BY name} {proj 3 13}
+  cp.12 {SELECT es_wait(3, 0), es_wait(16, 10), es_wait(0)} {16 16 16}
+  cp.13 {SELECT es_wait(-1)} {error {es_wait: after_position -1 is out of range (it must be 0 or more)}}
+  cp.14 {UPDATE es_consumers SET position = 0} {error {eventstore: es_consumers is changed only by es_checkpoint_set() and es_clear()}}
+  # --- es_member: the documented hash, the same on both
+  member.1 {SELECT es_member('order-1:Order', 4), es_member('order-2:Order', 4), es_member('order-3:Order', 4), es_member('a:T', 1000), es_member('x:T', 2147483647)} {3 2 1 570 604088106}
+  member.2 {SELECT es_member('ünïcode-Ω:Task', 7), es_member('日本-注文:Order', 100), es_member('c1:Task', 1)} {4 8 0}
+  member.3 {SELECT es_member('c1:Task', 0)} {error {es_member: group_size 0 is out of range (it must be 1 or more)}}
+  member.4 {SELECT es_member('nocolon', 2)} {error {es_member: stream_id 'nocolon' is not of the form aggregate_id:aggregate_type}}
+  # --- snapshots
+  snap.1 {SELECT es_snapshot('c1','Task')} {{}}
+  snap.2 {SELECT es_snapshot_save('c1','Task',2,'{"n":2}')} {2}
+  snap.3 {SELECT es_snapshot_save('c1','Task',1,'{"n":1}')} {2}
+  snap.3.1 {SELECT es_snapshot('c1','Task') ->> 'version', es_snapshot('c1','Task') -> 'state' ->> 'n'} {2 2}
+  snap.4 {SELECT es_snapshot_save('c1','Task',4,'{"n":4}')} {4}
+  snap.4.1 {SELECT es_snapshot('c1','Task') -> 'state' ->> 'n', es_snapshot('c1','Task') ->> 'schema_version'} {4 1}
+  snap.5 {SELECT es_snapshot_save('c1','Task',1,'{"shape":2}',2)} {1}
+  snap.5.1 {SELECT es_snapshot('c1','Task',2) ->> 'version', es_snapshot('c1','Task') ->> 'version'} {1 4}
+  snap.6 {SELECT es_snapshot_save('c1','Task',5,'{}')} {error {es_snapshot_save: version 5 is beyond stream 'c1:Task', which is at version 4}}
+  snap.7 {SELECT es_snapshot_save('nope','Task',1,'{}')} {error {es_snapshot_save: stream 'nope:Task' does not exist}}
+  snap.8 {SELECT es_snapshot_save('c1','Task',1,'[1]')} {error {es_snapshot_save: state must be a JSON object}}
+  snap.9 {SELECT es_snapshot_save('c1','Task',0,'{}')} {error {es_snapshot_save: version 0 is out of range (it must be 1 or more)}}
+  snap.10 {SELECT length(es_snapshot('c1','Task') ->> 'stored_at')} {27}
+  snap.11 {SELECT es_snapshot_delete('c1','Task')} {2}
+  snap.11.1 {SELECT es_snapshot('c1','Task'), es_snapshot_delete('c1','Task')} {{} 0}
+  snap.12 {SELECT es_snapshot_save('c2','Task',5,'{"n":5}')} {5}
+  snap.13 {DELETE FROM es_snapshots} {error {eventstore: es_snapshots is changed only by es_snapshot_save(), es_snapshot_delete() and es_clear()}}
   # --- the store checks out
   verify.1 {SELECT es_verify() -> 'ok', es_verify() ->> 'events', es_verify() ->> 'global_position'} {true 16 16}
   info.1 {SELECT es_info() ->> 'version'} {0.9.0}

@@ -7,6 +7,13 @@
 #   append at it.  Prints "ok STREAM POSITION GLOBAL" for every append it
 #   was told succeeded and "conflict STREAM EXPECTED ACTUAL" for every
 #   version conflict.
+# ROLE "consumer": one of several instances of one consumer 'proj': read
+#   the checkpoint and up to 20 events after it, then in one transaction
+#   record them in public.handled and move the checkpoint by
+#   compare-and-set; a refusal (ES409: another instance moved it) rolls
+#   the transaction back.  Runs past SECONDS until it has caught up with
+#   the head (the writers stop at SECONDS).  Prints "batch N" per
+#   committed batch and "refused" per refusal.
 # ROLE "reader": poll event_all from its checkpoint (global_position >
 #   checkpoint ORDER BY global_position LIMIT 50), as a projection does.
 #   Prints "gap CHECKPOINT FIRST" whenever the rows do not start right
@@ -38,6 +45,33 @@ if {$role eq "writer"} {
       puts "conflict $s $v $actual"
     } else {
       puts "error $code $msg"
+    }
+  }
+} elseif {$role eq "consumer"} {
+  while 1 {
+    lassign [q "SELECT es_checkpoint('proj')"] st - - cp
+    lassign [q "SELECT global_position FROM event_all WHERE global_position > $cp
+                ORDER BY global_position LIMIT 20"] st code msg rows
+    if {$st ne "PGRES_TUPLES_OK"} { puts "error $code $msg"; break }
+    if {[llength $rows] == 0} {
+      if {[clock milliseconds] >= $deadline + 500} break
+      q "SELECT es_wait($cp, 100)"
+      continue
+    }
+    after [expr {int(rand()*5)}]
+    q "BEGIN"
+    foreach g $rows { q "INSERT INTO public.handled VALUES ($g, $id)" }
+    lassign [q "SELECT es_checkpoint_set('proj', [lindex $rows end], $cp)"] st code msg
+    if {$st eq "PGRES_TUPLES_OK"} {
+      q "COMMIT"
+      puts "batch [llength $rows]"
+    } elseif {$code eq "ES409"} {
+      q "ROLLBACK"
+      puts "refused"
+    } else {
+      q "ROLLBACK"
+      puts "error $code $msg"
+      break
     }
   }
 } else {

@@ -24,8 +24,9 @@
 -- serialization failure to retry.  The cost: one appending transaction at
 -- a time per store, held until it ends, so keep such transactions short.
 --
--- Errors: a version conflict is SQLSTATE ES409 (used by nothing else); an
--- event id stored with other content 23505; every other bad input 22023.
+-- Errors: a conflict is SQLSTATE ES409 (es_append's version conflict and
+-- es_checkpoint_set's failed compare-and-set, nothing else); an event id
+-- stored with other content 23505; every other bad input 22023.
 -- Messages are those of the SQLite extension.
 
 -- ---------------------------------------------------------------- tables
@@ -77,6 +78,22 @@ CREATE INDEX es_events_tenant ON es_events (tenant_id, global_position)
 CREATE INDEX es_events_occurred_at ON es_events (occurred_at);
 CREATE INDEX es_events_stored_at ON es_events (stored_at);
 
+-- Consumers' checkpoints and aggregate snapshots: the two tables that
+-- change, through the functions below only (es_refuse_foreign_change).
+CREATE TABLE es_consumers (
+  name text PRIMARY KEY,
+  position bigint NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE TABLE es_snapshots (
+  stream_key bigint NOT NULL,
+  schema_version bigint NOT NULL,
+  version bigint NOT NULL,
+  state jsonb NOT NULL,
+  stored_at timestamptz NOT NULL,
+  PRIMARY KEY (stream_key, schema_version)
+);
+
 -- Immutability: stored events and the bookkeeping beside them cannot be
 -- changed by ordinary SQL.  eventstore's own functions set the
 -- transaction-local flag eventstore.internal where they write bookkeeping
@@ -94,6 +111,30 @@ BEGIN
                ELSE 'truncated' END
     USING ERRCODE = '42501';
 END $$;
+
+-- The tables that change, but only through eventstore's functions.
+CREATE FUNCTION es_refuse_foreign_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('eventstore.internal', true) = 'on' THEN
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  RAISE EXCEPTION 'eventstore: % is changed only by %', TG_TABLE_NAME,
+    TG_ARGV[0] USING ERRCODE = '42501';
+END $$;
+
+CREATE TRIGGER es_consumers_no_change BEFORE UPDATE OR DELETE ON es_consumers
+  FOR EACH ROW EXECUTE FUNCTION
+  es_refuse_foreign_change('es_checkpoint_set() and es_clear()');
+CREATE TRIGGER es_consumers_no_truncate BEFORE TRUNCATE ON es_consumers
+  FOR EACH STATEMENT EXECUTE FUNCTION
+  es_refuse_foreign_change('es_checkpoint_set() and es_clear()');
+CREATE TRIGGER es_snapshots_no_change BEFORE UPDATE OR DELETE ON es_snapshots
+  FOR EACH ROW EXECUTE FUNCTION es_refuse_foreign_change(
+  'es_snapshot_save(), es_snapshot_delete() and es_clear()');
+CREATE TRIGGER es_snapshots_no_truncate BEFORE TRUNCATE ON es_snapshots
+  FOR EACH STATEMENT EXECUTE FUNCTION es_refuse_foreign_change(
+  'es_snapshot_save(), es_snapshot_delete() and es_clear()');
 
 CREATE TRIGGER es_events_no_change BEFORE UPDATE OR DELETE ON es_events
   FOR EACH ROW EXECUTE FUNCTION es_refuse_change('events');
@@ -125,6 +166,13 @@ CREATE VIEW event_all AS
 -- The WHERE aggregate_id = ... AND aggregate_type = ... form of
 -- event_stream; event_stream(stream_id) below is the function form.
 CREATE VIEW event_stream AS SELECT * FROM event_all;
+
+-- Every consumer's checkpoint and its lag behind the newest event.
+CREATE VIEW es_checkpoints AS
+  SELECT c.name, c.position, c.updated_at,
+         (SELECT p.global_position FROM es_position p WHERE p.id = 1)
+           - c.position AS lag
+    FROM es_consumers c;
 
 -- -------------------------------------------------------------- helpers
 
@@ -721,6 +769,243 @@ BEGIN
   RETURN stream_id;
 END $$;
 
+
+-- ------------------------------------------------------------ consumers
+
+-- A consumer's name: 1-255 bytes.
+CREATE FUNCTION es__check_name(fn text, name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF name IS NULL THEN
+    PERFORM es__fail(fn || ': name is NULL');
+  ELSIF name = '' THEN
+    PERFORM es__fail(fn || ': name is empty');
+  ELSIF octet_length(name) > 255 THEN
+    PERFORM es__fail(fn || ': name is longer than 255 bytes');
+  END IF;
+END $$;
+
+-- An integer argument of at least lo.
+CREATE FUNCTION es__check_integer(fn text, arg text, v bigint, lo bigint)
+RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF v IS NULL THEN
+    PERFORM es__fail(format('%s: %s is NULL', fn, arg));
+  ELSIF v < lo THEN
+    PERFORM es__fail(format('%s: %s %s is out of range (it must be %s or'
+                            ' more)', fn, arg, v, lo));
+  END IF;
+END $$;
+
+CREATE FUNCTION es_checkpoint(name text) RETURNS bigint
+LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+BEGIN
+  PERFORM es__check_name('es_checkpoint', name);
+  RETURN coalesce((SELECT c.position FROM es_consumers c
+                    WHERE c.name = es_checkpoint.name), 0);
+END $$;
+
+-- Both forms of es_checkpoint_set.  The consumer's row is locked (made
+-- first, at 0, if it is new) before it is compared: a concurrent setter
+-- waits, then compares with what the other one committed, so of two
+-- instances that read the same checkpoint exactly one moves it.
+CREATE FUNCTION es__checkpoint_set(name text, pos bigint, expected bigint,
+                                   b_expected boolean)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  fn constant text := 'es_checkpoint_set';
+  head bigint;
+  cur bigint;
+BEGIN
+  PERFORM es__check_name(fn, name);
+  PERFORM es__check_integer(fn, 'position', pos, 0);
+  IF b_expected THEN
+    PERFORM es__check_integer(fn, 'expected_position', expected, 0);
+  END IF;
+  SELECT p.global_position INTO head FROM es_position p WHERE p.id = 1;
+  IF pos > head THEN
+    PERFORM es__fail(format('%s: position %s is beyond the newest event'
+                            ' (es_global_position() is %s)', fn, pos, head));
+  END IF;
+  INSERT INTO es_consumers VALUES (name, 0, now()) ON CONFLICT DO NOTHING;
+  SELECT c.position INTO cur FROM es_consumers c
+   WHERE c.name = es__checkpoint_set.name FOR UPDATE;
+  IF b_expected AND cur <> expected THEN
+    PERFORM es__fail(format('%s: checkpoint ''%s'' is at %s, not %s', fn,
+                            name, cur, expected), 'ES409');
+  END IF;
+  IF NOT b_expected AND pos < cur THEN
+    PERFORM es__fail(format('%s: checkpoint ''%s'' is at %s: without'
+      ' expected_position it only moves forward (to move it back to %s, give'
+      ' expected_position %s)', fn, name, cur, pos, cur));
+  END IF;
+  PERFORM set_config('eventstore.internal', 'on', true);
+  UPDATE es_consumers c SET position = pos, updated_at = clock_timestamp()
+   WHERE c.name = es__checkpoint_set.name;
+  PERFORM set_config('eventstore.internal', 'off', true);
+  RETURN pos;
+END $$;
+
+CREATE FUNCTION es_checkpoint_set(name text, "position" bigint)
+RETURNS bigint LANGUAGE sql VOLATILE SECURITY DEFINER AS $$
+  SELECT es__checkpoint_set($1, $2, NULL, false)
+$$;
+
+CREATE FUNCTION es_checkpoint_set(name text, "position" bigint,
+                                  expected_position bigint)
+RETURNS bigint LANGUAGE sql VOLATILE SECURITY DEFINER AS $$
+  SELECT es__checkpoint_set($1, $2, $3, true)
+$$;
+
+-- es_wait: polls the position counter, each poll a statement with a
+-- snapshot of its own (READ COMMITTED), with no lock taken.  A REPEATABLE
+-- READ or SERIALIZABLE transaction keeps one snapshot: waiting there
+-- could never see a new event, so it is an error.  pg_cancel_backend()
+-- and statement_timeout stop it.
+CREATE FUNCTION es_wait(after_position bigint, timeout_ms bigint DEFAULT 30000)
+RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+  fn constant text := 'es_wait';
+  deadline timestamptz;
+  pos bigint;
+BEGIN
+  PERFORM es__check_integer(fn, 'after_position', after_position, 0);
+  PERFORM es__check_integer(fn, 'timeout_ms', timeout_ms, 0);
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    PERFORM es__fail(format('%s: cannot wait in a %s transaction: its'
+      ' snapshot cannot change, so no new event could be seen (wait in READ'
+      ' COMMITTED)', fn, upper(current_setting('transaction_isolation'))));
+  END IF;
+  deadline := clock_timestamp()
+              + make_interval(secs => least(timeout_ms, 1099511627776) / 1000.0);
+  LOOP
+    SELECT p.global_position INTO pos FROM es_position p WHERE p.id = 1;
+    EXIT WHEN pos > after_position OR clock_timestamp() >= deadline;
+    PERFORM pg_sleep(least(0.01, extract(epoch FROM deadline - clock_timestamp())));
+  END LOOP;
+  RETURN pos;
+END $$;
+
+-- es_member: fnv1a32 of the stream id's UTF-8 bytes, mod group_size: the
+-- hash of the SQLite extension (ext/member.c), byte for byte.
+CREATE FUNCTION es_member(stream_id text, group_size bigint) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SECURITY DEFINER AS $$
+DECLARE
+  b bytea;
+  h bigint := 2166136261;
+  i int;
+  p record;
+BEGIN
+  p := es__split_stream_id('es_member', stream_id);
+  IF group_size IS NULL THEN
+    PERFORM es__fail('es_member: group_size is NULL');
+  ELSIF group_size < 1 THEN
+    PERFORM es__fail(format('es_member: group_size %s is out of range (it'
+                            ' must be 1 or more)', group_size));
+  ELSIF group_size > 2147483647 THEN
+    PERFORM es__fail(format('es_member: group_size %s is out of range (1 to'
+                            ' 2147483647)', group_size));
+  END IF;
+  b := convert_to(stream_id, 'UTF8');
+  FOR i IN 0 .. length(b) - 1 LOOP
+    h := ((h # get_byte(b, i)) * 16777619) & 4294967295;
+  END LOOP;
+  RETURN (h % group_size)::integer;
+END $$;
+
+-- ------------------------------------------------------------ snapshots
+
+-- The stream's key and version (0, 0 if it does not exist).
+CREATE FUNCTION es__stream_version(agg_id text, agg_type text,
+  OUT stream_key bigint, OUT version bigint)
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(s.stream_key, 0),
+         coalesce((SELECT max(e.stream_position) FROM es_events e
+                    WHERE e.stream_key = s.stream_key), 0)
+    FROM (SELECT 1) one LEFT JOIN es_streams s
+      ON s.aggregate_id = agg_id AND s.aggregate_type = agg_type
+$$;
+
+CREATE FUNCTION es_snapshot_save(aggregate_id text, aggregate_type text,
+  version bigint, state json, schema_version bigint DEFAULT 1)
+RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+#variable_conflict use_column
+DECLARE
+  fn constant text := 'es_snapshot_save';
+  st record;
+  kept bigint;
+BEGIN
+  PERFORM es__check_stream(fn, aggregate_id, aggregate_type);
+  PERFORM es__check_integer(fn, 'version', version, 1);
+  PERFORM es__check_integer(fn, 'schema_version', schema_version, 1);
+  IF state IS NULL THEN
+    PERFORM es__fail(fn || ': state must be a JSON object, not NULL');
+  ELSIF json_typeof(state) <> 'object' THEN
+    PERFORM es__fail(fn || ': state must be a JSON object');
+  END IF;
+  st := es__stream_version(aggregate_id, aggregate_type);
+  IF st.stream_key = 0 THEN
+    PERFORM es__fail(format('%s: stream ''%s:%s'' does not exist', fn,
+                            aggregate_id, aggregate_type));
+  ELSIF version > st.version THEN
+    PERFORM es__fail(format('%s: version %s is beyond stream ''%s:%s'', which'
+      ' is at version %s', fn, version, aggregate_id, aggregate_type,
+      st.version));
+  END IF;
+  -- A newer snapshot stays; the row lock of ON CONFLICT makes the
+  -- comparison exact between concurrent savers.
+  PERFORM set_config('eventstore.internal', 'on', true);
+  INSERT INTO es_snapshots AS p
+    VALUES (st.stream_key, schema_version, version, state::jsonb,
+            clock_timestamp())
+  ON CONFLICT (stream_key, schema_version) DO UPDATE
+    SET version = excluded.version, state = excluded.state,
+        stored_at = excluded.stored_at
+    WHERE p.version <= excluded.version
+  RETURNING p.version INTO kept;
+  PERFORM set_config('eventstore.internal', 'off', true);
+  IF kept IS NULL THEN
+    SELECT p.version INTO kept FROM es_snapshots p
+     WHERE p.stream_key = st.stream_key
+       AND p.schema_version = es_snapshot_save.schema_version;
+  END IF;
+  RETURN kept;
+END $$;
+
+CREATE FUNCTION es_snapshot(aggregate_id text, aggregate_type text,
+  schema_version bigint DEFAULT 1)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+DECLARE
+  fn constant text := 'es_snapshot';
+BEGIN
+  PERFORM es__check_stream(fn, aggregate_id, aggregate_type);
+  PERFORM es__check_integer(fn, 'schema_version', schema_version, 1);
+  RETURN (SELECT json_build_object('version', p.version,
+                   'schema_version', p.schema_version, 'state', p.state,
+                   'stored_at', to_char(p.stored_at AT TIME ZONE 'UTC',
+                                        'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+            FROM es_snapshots p JOIN es_streams s USING (stream_key)
+           WHERE s.aggregate_id = es_snapshot.aggregate_id
+             AND s.aggregate_type = es_snapshot.aggregate_type
+             AND p.schema_version = es_snapshot.schema_version);
+END $$;
+
+CREATE FUNCTION es_snapshot_delete(aggregate_id text, aggregate_type text)
+RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+  n bigint;
+BEGIN
+  PERFORM es__check_stream('es_snapshot_delete', aggregate_id, aggregate_type);
+  PERFORM set_config('eventstore.internal', 'on', true);
+  DELETE FROM es_snapshots p USING es_streams s
+   WHERE s.stream_key = p.stream_key
+     AND s.aggregate_id = es_snapshot_delete.aggregate_id
+     AND s.aggregate_type = es_snapshot_delete.aggregate_type;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  PERFORM set_config('eventstore.internal', 'off', true);
+  RETURN n;
+END $$;
+
 -- -------------------------------------------------------- maintenance
 
 CREATE FUNCTION es_init() RETURNS integer
@@ -790,6 +1075,20 @@ BEGIN
       FROM es_streams s WHERE NOT EXISTS
            (SELECT 1 FROM es_events e WHERE e.stream_key = s.stream_key) LIMIT 5
   LOOP problems := problems || p; END LOOP;
+  FOR p IN
+    SELECT format('the checkpoint %s is at %s, beyond the newest event (%s)',
+                  c.name, c.position, g)
+      FROM es_consumers c WHERE c.position > g OR c.position < 0 LIMIT 5
+  LOOP problems := problems || p; END LOOP;
+  FOR p IN
+    SELECT format('the snapshot of stream key %s is at version %s, beyond the'
+                  ' stream''s %s', x.stream_key, x.version, x.v)
+      FROM (SELECT sn.stream_key, sn.version,
+                   coalesce((SELECT max(e.stream_position) FROM es_events e
+                              WHERE e.stream_key = sn.stream_key), 0) AS v
+              FROM es_snapshots sn) x
+     WHERE x.version < 1 OR x.version > x.v LIMIT 5
+  LOOP problems := problems || p; END LOOP;
   SELECT count(*) INTO n_streams FROM es_streams;
   IF cardinality(problems) = 0 THEN
     RETURN format('{"ok":true,"schema":"present","events":%s,"streams":%s,'
@@ -819,7 +1118,7 @@ BEGIN
       current_database()));
   END IF;
   PERFORM set_config('eventstore.internal', 'on', true);
-  TRUNCATE es_events, es_streams;
+  TRUNCATE es_events, es_streams, es_consumers, es_snapshots;
   ALTER TABLE es_streams ALTER COLUMN stream_key RESTART;
   UPDATE es_position SET global_position = 0, stored_at = NULL WHERE id = 1;
   PERFORM set_config('eventstore.internal', 'off', true);
@@ -830,10 +1129,11 @@ END $$;
 
 -- The tables belong to the owner, who alone writes them (through the
 -- functions above).  An application role needs USAGE on the schema,
--- EXECUTE on the es_* functions and event_stream(), and SELECT on the two
--- views (docs/postgres.md, Roles).
-REVOKE ALL ON es_meta, es_position, es_streams, es_events FROM PUBLIC;
-REVOKE ALL ON event_all, event_stream FROM PUBLIC;
+-- EXECUTE on the es_* functions and event_stream(), and SELECT on the
+-- three views (docs/postgres.md, Roles).
+REVOKE ALL ON es_meta, es_position, es_streams, es_events, es_consumers,
+  es_snapshots FROM PUBLIC;
+REVOKE ALL ON event_all, event_stream, es_checkpoints FROM PUBLIC;
 
 -- The functions that run as the owner find the store's objects only: their
 -- search_path is fixed to this schema (then pg_temp, last); and they are
