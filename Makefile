@@ -132,7 +132,7 @@ valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build
 
 # Benchmarks: extension against hand-written SQLite (docs/performance.md).
 BENCH_SRC = tool/bench.c tool/bench_work.c tool/bench_floor.c tool/bench_pg.c \
-            tool/passthru.c
+            tool/bench_wait.c tool/passthru.c
 tool/bench: $(BENCH_SRC) tool/bench.h tool/passthru.h
 	$(CC) -O2 $(WARN) -I/usr/include/postgresql -o $@ $(BENCH_SRC) \
 	  -lsqlite3 -luuid -lpq
@@ -148,6 +148,9 @@ bench-floor: eventstore.so tool/bench
 
 # The PostgreSQL twin against hand-written PostgreSQL, on a throwaway
 # cluster (tool/bench_pg.tcl starts and stops it).
+bench-wait: eventstore.so tool/bench
+	tool/bench --wait
+
 bench-pg: deps tool/bench
 	$(TCLSH) tool/bench_pg.tcl
 
@@ -194,7 +197,7 @@ fuzz: deps-fuzz
 clean:
 	rm -rf eventstore.so build tool/bench tool/torture tool/consumer
 
-.PHONY: all check-version FORCE deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor bench-pg torture fuzz mutate clean
+.PHONY: all check-version FORCE deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).

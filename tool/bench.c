@@ -9,6 +9,8 @@
 **   tool/bench --scale --floor       the scale run of the floor's writes
 **   tool/bench --pg CONNINFO         the PostgreSQL twin (bench_pg.c;
 **                                    make bench-pg starts a server for it)
+**   tool/bench --wait                es_wait: wake-up delay, and the
+**                                    writers' cost of waiters (bench_wait.c)
 **
 ** Every workload runs through the extension and through what a careful
 ** user writes by hand with prepared statements, in the same process,
@@ -225,7 +227,7 @@ static int scaleRun(int eVariant);
 static void usage(const char *zArgv0){
   int iW;
   fprintf(stderr, "usage: %s [--rounds N] [--extension PATH] [--only ext|hand]"
-          " [--keep] [--scale] [--floor] [WORKLOAD ...]\n"
+          " [--keep] [--scale] [--floor] [--wait] [WORKLOAD ...]\n"
           "       %s --pg CONNINFO [--rounds N] [P1a P1b P1c P2 P3]\nworkloads:",
           zArgv0, zArgv0);
   for(iW=0; iW<N_WORKLOAD; iW++) fprintf(stderr, " %s", aWorkload[iW].zName);
@@ -280,7 +282,7 @@ static int runWorkload(const Workload *pW, int nRound){
 }
 
 int main(int argc, char **argv){
-  int nRound = 3, i, iW, nFail = 0, bScale = 0, bFloor = 0;
+  int nRound = 3, i, iW, nFail = 0, bScale = 0, bFloor = 0, bWait = 0;
   int aSelected[N_WORKLOAD];
   int nSelected = 0;
   const char *zPg = 0;
@@ -305,6 +307,8 @@ int main(int argc, char **argv){
       bScale = 1;
     }else if( strcmp(argv[i], "--floor")==0 ){
       bFloor = 1;
+    }else if( strcmp(argv[i], "--wait")==0 ){
+      bWait = 1;
     }else{
       int bKnown = 0;
       for(iW=0; iW<N_WORKLOAD; iW++){
@@ -322,6 +326,7 @@ int main(int argc, char **argv){
   }
   if( zPg ) return benchPg(zPg, nRound, azPg, nPg);
   if( system("mkdir -p build/bench")!=0 ) return 2;
+  if( bWait ) return benchWait();
   if( bScale ){
     /* The extension against its targets, then the hand-written table
     ** the same way, for comparison (--only picks one); with --floor, the

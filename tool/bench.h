@@ -6,6 +6,7 @@
 **                  the scale run
 **   bench_work.c   the workloads, through the extension and by hand
 **   bench_floor.c  the floors: the least any implementation can cost
+**   bench_wait.c   es_wait: how soon it wakes, what waiting costs writers
 */
 #ifndef BENCH_H
 #define BENCH_H
@@ -83,6 +84,9 @@ void readAll(const char *zPath, int eVariant, long long nWant, Result*);
 
 /* bench_pg.c: --pg CONNINFO */
 int benchPg(const char *zConninfo, int nRound, char **azOnly, int nOnly);
+
+/* bench_wait.c */
+int benchWait(void);
 
 /* bench_floor.c */
 typedef struct Floor Floor;
