@@ -78,6 +78,52 @@ build/wait_test: test/wait_test.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build
 	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/wait_test.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
+# ------------------------------------------------ distribution (issue 12)
+
+# The single-file build (tool/amalgamate.tcl): dist/eventstore.c builds the
+# loadable module alone, or compiles into a program with -DSQLITE_CORE.
+amalgamation: dist/eventstore.c dist/eventstore.h
+dist/eventstore.c dist/eventstore.h: $(EXT_SRC) $(EXT_HDR) tool/amalgamate.tcl
+	@mkdir -p dist
+	$(TCLSH) tool/amalgamate.tcl $(ES_VERSION)
+
+# The static library, for programs that link eventstore in and register it
+# with sqlite3_auto_extension(); made from the single file, so that it
+# defines one global symbol, sqlite3_eventstore_init.
+static: libeventstore.a
+libeventstore.a: dist/eventstore.c
+	@mkdir -p build/static
+	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DNDEBUG -DSQLITE_CORE -fPIC \
+	  -c -o build/static/eventstore.o dist/eventstore.c
+	rm -f $@
+	ar rcs $@ build/static/eventstore.o
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the loadable module
+# eventstore.so (`.load eventstore`, sqlite3_load_extension(db,
+# "eventstore", ...)), the static library libeventstore.a (-leventstore:
+# with no libeventstore.so beside it, pkg-config --static links it in),
+# the header and eventstore.pc.
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PCDIR      ?= $(LIBDIR)/pkgconfig
+build/eventstore.pc: tool/eventstore.pc.in VERSION Makefile
+	@mkdir -p build
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(ES_VERSION)|' \
+	    tool/eventstore.pc.in > $@
+install: all libeventstore.a build/eventstore.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PCDIR)
+	install -m 0755 eventstore.so $(DESTDIR)$(LIBDIR)/eventstore.so
+	install -m 0644 libeventstore.a $(DESTDIR)$(LIBDIR)/libeventstore.a
+	install -m 0644 ext/eventstore.h $(DESTDIR)$(INCLUDEDIR)/eventstore.h
+	install -m 0644 build/eventstore.pc $(DESTDIR)$(PCDIR)/eventstore.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/eventstore.so \
+	      $(DESTDIR)$(LIBDIR)/libeventstore.a $(DESTDIR)$(INCLUDEDIR)/eventstore.h \
+	      $(DESTDIR)$(PCDIR)/eventstore.pc
+
 deps:
 	@tool/deps.sh
 
@@ -91,7 +137,7 @@ pg-uninstall:
 	@$(MAKE) -s -C sql/postgres uninstall PG_CONFIG=$(PG_CONFIG) >/dev/null
 
 test: deps pg-install eventstore.so build/testing/eventstore.so build/static_link build/oom_test \
-      build/wait_test tool/consumer
+      build/wait_test tool/consumer libeventstore.a dist/eventstore.c
 	@$(TCLSH) test/all.tcl
 
 demo: deps eventstore.so
@@ -195,9 +241,9 @@ fuzz: deps-fuzz
 	done
 
 clean:
-	rm -rf eventstore.so build tool/bench tool/torture tool/consumer
+	rm -rf eventstore.so libeventstore.a dist build tool/bench tool/torture tool/consumer
 
-.PHONY: all check-version FORCE deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg torture fuzz mutate clean
+.PHONY: all check-version FORCE amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).

@@ -33,6 +33,23 @@ if {[info exists ::env(ES_BINDIR)]} {
 } else {
   set ::es_bindir [file join $::topdir build]
 }
+# Under `make asan` the sanitizers' runtime is preloaded into tclsh (which
+# is not instrumented).  A child that loads the extension needs it too
+# (with_extension_env); other programs must not get it: the PostgreSQL
+# server, chown, and the test programs linked with the sanitizers already.
+if {[info exists ::env(LD_PRELOAD)]} {
+  set ::es_preload $::env(LD_PRELOAD)
+  unset ::env(LD_PRELOAD)
+} else {
+  set ::es_preload ""
+}
+proc with_extension_env {script} {
+  if {$::es_preload ne ""} { set ::env(LD_PRELOAD) $::es_preload }
+  set rc [catch {uplevel 1 $script} out opts]
+  catch {unset ::env(LD_PRELOAD)}
+  return -options $opts $out
+}
+
 set ::nPass 0
 set ::nFail 0
 set ::failed {}
