@@ -49,9 +49,16 @@ build/commit: FORCE
 FORCE:
 
 # VERSION and the public header agree, or nothing is built.
+ES_VERSION_NUMBER := $(shell echo $(ES_VERSION) | awk -F. '{print $$1*1000000 + $$2*1000 + $$3}')
 check-version:
 	@grep -q '^#define EVENTSTORE_VERSION  *"$(ES_VERSION)"' ext/eventstore.h || \
 	  { echo "ext/eventstore.h: EVENTSTORE_VERSION is not $(ES_VERSION) (the VERSION file)"; exit 1; }
+	@grep -q '^#define EVENTSTORE_VERSION_NUMBER  *$(ES_VERSION_NUMBER)$$' ext/eventstore.h || \
+	  { echo "ext/eventstore.h: EVENTSTORE_VERSION_NUMBER is not $(ES_VERSION_NUMBER)"; exit 1; }
+	@grep -q "^default_version = '$(ES_VERSION)'" sql/postgres/eventstore.control || \
+	  { echo "sql/postgres/eventstore.control: default_version is not $(ES_VERSION)"; exit 1; }
+	@grep -q "('version', '$(ES_VERSION)')" sql/postgres/eventstore.sql || \
+	  { echo "sql/postgres/eventstore.sql: es_meta's version is not $(ES_VERSION)"; exit 1; }
 
 # The release build has no asserts; every testing build (below) keeps them,
 # so that the suite and the fuzzers check the invariants they state.

@@ -22,8 +22,8 @@
 /* The version of eventstore (semantic versioning; the VERSION file), as
 ** es_info() reports it, and as a number: major*1000000 + minor*1000 +
 ** patch. */
-#define EVENTSTORE_VERSION        "0.9.0"
-#define EVENTSTORE_VERSION_NUMBER 9000
+#define EVENTSTORE_VERSION        "1.0.0"
+#define EVENTSTORE_VERSION_NUMBER 1000000
 
 /* The storage format this version writes (es_info()'s schema_version). */
 #define EVENTSTORE_SCHEMA_VERSION 2

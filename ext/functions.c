@@ -93,7 +93,7 @@ static void uuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 /*
-** es_info(): {"version":"0.9.0","schema_version":1,"sqlite_version":
+** es_info(): {"version":"1.0.0","schema_version":2,"sqlite_version":
 ** "3.40.1"}, and "commit" where the build knows its git commit.
 */
 static void infoFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){

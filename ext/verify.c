@@ -161,6 +161,9 @@ static int checkShape(EsConn *p, int bExists, sqlite3_str *pProblems,
   }else if( rc==SQLITE_OK ){
     *pbShaped = 1;
   }else if( rc==SQLITE_NOMEM || zErr==0 ){
+    /* (A message made before memory ran out is freed too: without this
+    ** free, test/oom.test found it leaked.) */
+    sqlite3_free(zErr);
     return SQLITE_NOMEM;
   }else{
     addProblem(pProblems, pnProblem, zErr);

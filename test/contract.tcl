@@ -131,7 +131,7 @@ set ::contract_cases_text {
   snap.13 {DELETE FROM es_snapshots} {error {eventstore: es_snapshots is changed only by es_snapshot_save(), es_snapshot_delete() and es_clear()}}
   # --- the store checks out
   verify.1 {SELECT es_verify() -> 'ok', es_verify() ->> 'events', es_verify() ->> 'global_position'} {true 16 16}
-  info.1 {SELECT es_info() ->> 'version'} {0.9.0}
+  info.1 {SELECT es_info() ->> 'version'} {1.0.0}
 }
 
 # (The comment lines of the list above are dropped here.)

@@ -142,6 +142,25 @@ static const Scenario aScenario[] = {
     "SELECT count(*) FROM es_events", 5, 5, 0 },
   { "es_clear", "SELECT es_append('s','T',0," BATCH ")", "SELECT es_clear()", 0,
     "SELECT count(*) FROM event_all", 5, 0, 1 },
+  { "es_checkpoint_set, autocommit", "SELECT es_append('s','T',0," BATCH ")",
+    "SELECT es_checkpoint_set('p', 3)", 0,
+    "SELECT coalesce((SELECT position FROM es_consumers WHERE name='p'), 0)",
+    0, 3, 0 },
+  { "es_checkpoint_set compare-and-set inside BEGIN ... COMMIT",
+    "SELECT es_append('s','T',0," BATCH "); SELECT es_checkpoint_set('p', 1)",
+    "BEGIN; SELECT es_checkpoint_set('p', 4, 1);", "COMMIT",
+    "SELECT position FROM es_consumers WHERE name='p'", 1, 4, 0 },
+  { "snapshots saved, read and deleted", "SELECT es_append('s','T',0," BATCH ")",
+    "SELECT es_snapshot_save('s','T',3,'{\"a\": [1, 2]}');"
+    "SELECT es_snapshot('s','T'); SELECT es_snapshot_delete('s','T');"
+    "SELECT es_snapshot_save('s','T',2,'{}',2)", 0,
+    "SELECT count(*) FROM es_snapshots", 0, 1, 0 },
+  { "readers of checkpoints and snapshots, es_wait, es_member",
+    "SELECT es_append('s','T',0," BATCH "); SELECT es_checkpoint_set('p', 2);"
+    "SELECT es_snapshot_save('s','T',3,'{}')",
+    "SELECT * FROM es_checkpoints; SELECT es_checkpoint('p');"
+    "SELECT es_snapshot('s','T'); SELECT es_wait(0, 0); SELECT es_member('s:T', 3)", 0,
+    "SELECT count(*) FROM es_events", 5, 5, 0 },
 };
 
 int main(void){

@@ -35,7 +35,7 @@ CREATE TABLE es_meta (
   key text PRIMARY KEY,
   value text NOT NULL
 );
-INSERT INTO es_meta VALUES ('schema_version', '1'), ('version', '0.9.0');
+INSERT INTO es_meta VALUES ('schema_version', '1'), ('version', '1.0.0');
 
 -- The high-water mark, and the lock every append takes (THE DESIGN).
 CREATE TABLE es_position (
