@@ -6,6 +6,8 @@
 **   tool/bench --scale               the 10,000,000-event scale run
 **   tool/bench --floor               the floors: what the contract costs
 **                                    by itself (see "floors" below)
+**   tool/bench --seed                the workloads against the second
+**                                    baseline, the seed library's schema
 **   tool/bench --scale --floor       the scale run of the floor's writes
 **   tool/bench --pg CONNINFO         the PostgreSQL twin (bench_pg.c;
 **                                    make bench-pg starts a server for it)
@@ -123,7 +125,8 @@ struct Workload {
   const char *zWhat;
   RunFunc xRun;
   int aVariant[2];
-  int bFloor;        /* shown with --floor */
+  int eGroup;        /* 0: the workloads; 1: the floors (--floor); 2: the
+                     ** seed library's schema as the baseline (--seed) */
 };
 static const Workload aWorkload[] = {
   { "W1a", "10,000 streams x 10 events, one event per append, one transaction",
@@ -154,12 +157,26 @@ static const Workload aWorkload[] = {
     runW3, {V_HAND, V_PASSTHRU}, 1 },
   { "F4",  "W4 on the hand-written table through a pass-through vtab",
     runW4, {V_HAND, V_PASSTHRU}, 1 },
+  /* The second baseline: the seed library's SQLite schema and statements
+  ** (bench_work.c, V_SEED). */
+  { "S1a", "W1a against the seed library's schema",
+    runW1a, {V_SEED, V_EXT}, 2 },
+  { "S1b", "W1b against the seed library's schema",
+    runW1b, {V_SEED, V_EXT}, 2 },
+  { "S2",  "W2 against the seed library's schema",
+    runW2, {V_SEED, V_EXT}, 2 },
+  { "S3",  "W3 against the seed library's schema",
+    runW3, {V_SEED, V_EXT}, 2 },
+  { "S4",  "W4 against the seed library's schema",
+    runW4, {V_SEED, V_EXT}, 2 },
+  { "S5",  "W5 against the seed library's schema (100,000 single inserts)",
+    runW5, {V_SEED, V_EXT}, 2 },
 };
 #define N_WORKLOAD ((int)(sizeof(aWorkload)/sizeof(aWorkload[0])))
 
 static const char *const azVariantFile[V_COUNT] = {
   [V_HAND] = "hand", [V_EXT] = "ext", [V_PASSTHRU] = "passthru",
-  [V_FLOOR] = "floor", [V_FLOOR2] = "floor2"
+  [V_FLOOR] = "floor", [V_FLOOR2] = "floor2", [V_SEED] = "seed"
 };
 
 /*
@@ -227,7 +244,7 @@ static int scaleRun(int eVariant);
 static void usage(const char *zArgv0){
   int iW;
   fprintf(stderr, "usage: %s [--rounds N] [--extension PATH] [--only ext|hand]"
-          " [--keep] [--scale] [--floor] [--wait] [WORKLOAD ...]\n"
+          " [--keep] [--scale] [--floor] [--seed] [--wait] [WORKLOAD ...]\n"
           "       %s --pg CONNINFO [--rounds N] [P1a P1b P1c P2 P3]\nworkloads:",
           zArgv0, zArgv0);
   for(iW=0; iW<N_WORKLOAD; iW++) fprintf(stderr, " %s", aWorkload[iW].zName);
@@ -283,6 +300,7 @@ static int runWorkload(const Workload *pW, int nRound){
 
 int main(int argc, char **argv){
   int nRound = 3, i, iW, nFail = 0, bScale = 0, bFloor = 0, bWait = 0;
+  int bSeed = 0;
   int aSelected[N_WORKLOAD];
   int nSelected = 0;
   const char *zPg = 0;
@@ -309,6 +327,8 @@ int main(int argc, char **argv){
       bFloor = 1;
     }else if( strcmp(argv[i], "--wait")==0 ){
       bWait = 1;
+    }else if( strcmp(argv[i], "--seed")==0 ){
+      bSeed = 1;
     }else{
       int bKnown = 0;
       for(iW=0; iW<N_WORKLOAD; iW++){
@@ -338,15 +358,17 @@ int main(int argc, char **argv){
     return rc;
   }
   if( nSelected==0 ){
-    /* Default: the workloads; --floor: the floors. */
-    for(iW=0; iW<N_WORKLOAD; iW++) aSelected[iW] = aWorkload[iW].bFloor==bFloor;
+    /* Default: the workloads; --floor: the floors; --seed: the workloads
+    ** against the seed library's schema. */
+    int eGroup = bFloor ? 1 : bSeed ? 2 : 0;
+    for(iW=0; iW<N_WORKLOAD; iW++) aSelected[iW] = aWorkload[iW].eGroup==eGroup;
   }
 
   printf("eventstore bench: SQLite %s, %d rounds, median events/s\n",
          sqlite3_libversion(), nRound);
   printf("%-4s %13s %13s %7s %10s %10s  %s\n", "",
-         bFloor ? "floor" : "extension", "hand-written",
-         "ratio", "RSS ext", "RSS hand", "workload");
+         bFloor ? "floor" : "extension", bSeed ? "seed schema" : "hand-written",
+         "ratio", "RSS ext", bSeed ? "RSS seed" : "RSS hand", "workload");
   for(iW=0; iW<N_WORKLOAD; iW++){
     if( aSelected[iW] && !runWorkload(&aWorkload[iW], nRound) ) nFail++;
   }

@@ -36,6 +36,7 @@ struct Result {
 */
 enum {
   V_HAND, V_EXT, V_PASSTHRU, V_FLOOR, V_FLOOR2,
+  V_SEED,            /* the seed library's SQLite schema (bench_work.c) */
   V_COUNT
 };
 
@@ -63,13 +64,14 @@ typedef struct Writer Writer;
 struct Writer {
   sqlite3 *db;
   int bExt;
+  int eVariant;              /* V_HAND, V_EXT or V_SEED */
   sqlite3_stmt *pAppend;     /* ext: es_append(id,type,expected,type,data) */
   sqlite3_stmt *pAppendBatch;/* ext: es_append(id,type,expected,json) */
   sqlite3_stmt *pMax;        /* hand: version check */
   sqlite3_stmt *pInsert;     /* hand: insert */
   sqlite3_stmt *pBegin, *pCommit;
 };
-void writerOpen(Writer*, const char *zPath, int bExt);
+void writerOpen(Writer*, const char *zPath, int eVariant);
 void writerClose(Writer*);
 void step(sqlite3 *db, sqlite3_stmt *p);
 long long microsNow(void);
@@ -80,6 +82,7 @@ void runW5(const char *zPath, int eVariant, Result*);
 void runW2(const char *zPath, int eVariant, Result*);
 void runW3(const char *zPath, int eVariant, Result*);
 void runW4(const char *zPath, int eVariant, Result*);
+void seedSchema(sqlite3*);
 void readAll(const char *zPath, int eVariant, long long nWant, Result*);
 
 /* bench_pg.c: --pg CONNINFO */

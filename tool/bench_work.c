@@ -11,16 +11,51 @@
 **
 ** Each run checks its result (counts, order), so that a fast wrong answer
 ** fails instead of winning.
+**
+** The second baseline, V_SEED, is the seed library's own SQLite store as a
+** careful C programmer would run it: its events table, its seven indexes
+** and its statements, each prepared once; the payload is the whole event
+** as JSON text (what the library stores), timestamps ISO-8601 text.
 */
 #include "bench.h"
 
+/* The seed library's schema: one table, two unique constraints and seven
+** indexes, as its SQLite store creates them. */
+void seedSchema(sqlite3 *db){
+  exec(db, "CREATE TABLE IF NOT EXISTS events("
+      "id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,"
+      " event_type TEXT NOT NULL, aggregate_type TEXT NOT NULL,"
+      " aggregate_id TEXT NOT NULL, tenant_id TEXT, actor_id TEXT,"
+      " version INTEGER NOT NULL, timestamp TEXT NOT NULL,"
+      " payload TEXT NOT NULL, created_at TEXT NOT NULL,"
+      " UNIQUE(aggregate_id, aggregate_type, version));"
+      "CREATE INDEX IF NOT EXISTS idx_events_aggregate_id ON events(aggregate_id);"
+      "CREATE INDEX IF NOT EXISTS idx_events_aggregate_type ON events(aggregate_type);"
+      "CREATE INDEX IF NOT EXISTS idx_events_event_type ON events(event_type);"
+      "CREATE INDEX IF NOT EXISTS idx_events_timestamp ON events(timestamp);"
+      "CREATE INDEX IF NOT EXISTS idx_events_tenant_id ON events(tenant_id);"
+      "CREATE INDEX IF NOT EXISTS idx_events_type_tenant"
+      " ON events(aggregate_type, tenant_id);"
+      "CREATE INDEX IF NOT EXISTS idx_events_type_timestamp"
+      " ON events(aggregate_type, timestamp);");
+}
+
 /* A writer: appends one event, or a batch, at a time. */
-void writerOpen(Writer *w, const char *zPath, int bExt){
+void writerOpen(Writer *w, const char *zPath, int eVariant){
+  int bExt = eVariant==V_EXT;
   memset(w, 0, sizeof(*w));
   removeDb(zPath);
   w->db = openDb(zPath, bExt);
   w->bExt = bExt;
-  if( bExt ){
+  w->eVariant = eVariant;
+  if( eVariant==V_SEED ){
+    seedSchema(w->db);
+    w->pMax = prepare(w->db, "SELECT max(version) FROM events"
+                             " WHERE aggregate_id=?1 AND aggregate_type=?2");
+    w->pInsert = prepare(w->db, "INSERT INTO events(event_id,event_type,"
+        "aggregate_type,aggregate_id,tenant_id,actor_id,version,timestamp,"
+        "payload,created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+  }else if( bExt ){
     exec(w->db, "SELECT es_init()");
     w->pAppend = prepare(w->db, "SELECT es_append(?1,'Order',?2,?3,?4)");
     w->pAppendBatch = prepare(w->db, "SELECT es_append(?1,'Order',?2,?3)");
@@ -82,6 +117,70 @@ void handAppend(Writer *w, const char *zId, int iExpected,
   }
 }
 
+/* ISO-8601 UTC with microseconds, as the seed library writes times. */
+static void isoNow(char *z, int n){
+  long long us = microsNow();
+  time_t t = (time_t)(us/1000000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  snprintf(z, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00", tm.tm_year+1900,
+           tm.tm_mon+1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+           (int)(us%1000000));
+}
+
+/* The seed library's append: the version check, then one INSERT per event
+** with the whole event, serialized, as its payload. */
+static void seedAppend(Writer *w, const char *zId, int iExpected,
+                       const char *zType, char **azData, int nEvent){
+  int iVersion = 0, i;
+  sqlite3_bind_text(w->pMax, 1, zId, -1, SQLITE_STATIC);
+  sqlite3_bind_text(w->pMax, 2, "Order", -1, SQLITE_STATIC);
+  if( sqlite3_step(w->pMax)==SQLITE_ROW ) iVersion = sqlite3_column_int(w->pMax, 0);
+  sqlite3_reset(w->pMax);
+  if( iVersion!=iExpected ){
+    fprintf(stderr, "bench: seed conflict on %s\n", zId);
+    exit(2);
+  }
+  for(i=0; i<nEvent; i++){
+    uuid_t u;
+    char zUuid[37], zCorr[37], zTime[96], zPayload[1300];
+    int n;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, zUuid);
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, zCorr);
+    isoNow(zTime, sizeof(zTime));
+    n = snprintf(zPayload, sizeof(zPayload), "{\"event_id\":\"%s\","
+        "\"event_type\":\"%s\",\"event_version\":1,\"aggregate_id\":\"%s\","
+        "\"aggregate_type\":\"Order\",\"aggregate_version\":%d,"
+        "\"occurred_at\":\"%s\",\"tenant_id\":null,\"actor_id\":null,"
+        "\"correlation_id\":\"%s\",\"causation_id\":null,\"metadata\":{},"
+        "\"data\":%s}", zUuid, zType, zId, iVersion + 1 + i, zTime, zCorr,
+        azData[i]);
+    sqlite3_bind_text(w->pInsert, 1, zUuid, 36, SQLITE_STATIC);
+    sqlite3_bind_text(w->pInsert, 2, zType, -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->pInsert, 3, "Order", -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->pInsert, 4, zId, -1, SQLITE_STATIC);
+    sqlite3_bind_null(w->pInsert, 5);
+    sqlite3_bind_null(w->pInsert, 6);
+    sqlite3_bind_int(w->pInsert, 7, iVersion + 1 + i);
+    sqlite3_bind_text(w->pInsert, 8, zTime, -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->pInsert, 9, zPayload, n, SQLITE_STATIC);
+    sqlite3_bind_text(w->pInsert, 10, zTime, -1, SQLITE_STATIC);
+    step(w->db, w->pInsert);
+  }
+}
+
+/* A batch of nEvent events through the hand-written path of the writer. */
+static void baselineAppend(Writer *w, const char *zId, int iExpected,
+                           const char *zType, char **azData, int nEvent){
+  if( w->eVariant==V_SEED ){
+    seedAppend(w, zId, iExpected, zType, azData, nEvent);
+  }else{
+    handAppend(w, zId, iExpected, zType, azData, nEvent);
+  }
+}
+
 /* One event through either path. */
 void appendOne(Writer *w, const char *zId, int iExpected, char *zData){
   if( w->bExt ){
@@ -92,7 +191,7 @@ void appendOne(Writer *w, const char *zId, int iExpected, char *zData){
     if( sqlite3_step(w->pAppend)!=SQLITE_ROW ) die(w->db, "es_append");
     sqlite3_reset(w->pAppend);
   }else{
-    handAppend(w, zId, iExpected, "OrderLineAdded", &zData, 1);
+    baselineAppend(w, zId, iExpected, "OrderLineAdded", &zData, 1);
   }
 }
 
@@ -100,13 +199,13 @@ void appendOne(Writer *w, const char *zId, int iExpected, char *zData){
 
 
 /* W1a/W1b: append streams x 10 events round-robin. */
-void populate(const char *zPath, int bExt, int nStream, int bOneTxn,
+void populate(const char *zPath, int eVariant, int nStream, int bOneTxn,
                      Result *pRes){
   Writer w;
   char zData[400], zId[32];
-  int e, s;
+  int e, s, bExt = eVariant==V_EXT;
   double t0;
-  writerOpen(&w, zPath, bExt);
+  writerOpen(&w, zPath, eVariant);
   t0 = now();
   if( bOneTxn ) step(w.db, w.pBegin);
   for(e=0; e<EVENTS_PER_STREAM; e++){
@@ -125,12 +224,15 @@ void populate(const char *zPath, int bExt, int nStream, int bOneTxn,
 }
 
 /* Check a populated database: count, and positions 1..10 per stream. */
-void checkPopulated(const char *zPath, int bExt, int nStream,
+void checkPopulated(const char *zPath, int eVariant, int nStream,
                            Result *pRes){
-  sqlite3 *db = openDb(zPath, bExt);
-  sqlite3_stmt *p = prepare(db, bExt
+  sqlite3 *db = openDb(zPath, eVariant==V_EXT);
+  sqlite3_stmt *p = prepare(db, eVariant==V_EXT
     ? "SELECT count(*), count(DISTINCT stream_id), max(stream_position),"
       " sum(stream_position) FROM event_all"
+    : eVariant==V_SEED
+    ? "SELECT count(*), count(DISTINCT aggregate_id), max(version),"
+      " sum(version) FROM events"
     : "SELECT count(*), count(DISTINCT stream_id), max(stream_position),"
       " sum(stream_position) FROM events");
   long long n = 0, nS = 0, mx = 0, sum = 0;
@@ -170,6 +272,8 @@ static long long readRow(sqlite3_stmt *p, int nCol){
                     " event_type, data, occurred_at"
 #define HAND_COLUMNS "global_position, stream_id, stream_position, event_id," \
                      " event_type, payload, created_at"
+#define SEED_COLUMNS "id, aggregate_id, version, event_id, event_type," \
+                     " payload, timestamp"
 
 static unsigned rng = 12345;
 static int nextRandom(int n){
@@ -183,6 +287,11 @@ static int nextRandom(int n){
 #define HAND_NEWEST_SQL "SELECT " HAND_COLUMNS " FROM events WHERE stream_id=?1" \
                         " ORDER BY stream_position DESC LIMIT 10"
 #define HAND_ALL_SQL    "SELECT " HAND_COLUMNS " FROM events ORDER BY global_position"
+#define SEED_STREAM_SQL "SELECT " SEED_COLUMNS " FROM events WHERE aggregate_id=?1" \
+                        " AND aggregate_type='Order' ORDER BY version"
+#define SEED_NEWEST_SQL "SELECT " SEED_COLUMNS " FROM events WHERE aggregate_id=?1" \
+                        " AND aggregate_type='Order' ORDER BY version DESC LIMIT 10"
+#define SEED_ALL_SQL    "SELECT " SEED_COLUMNS " FROM events ORDER BY id"
 
 static sqlite3 *openReader(const char *zPath, int eVariant){
   sqlite3 *db = openDb(zPath, eVariant==V_EXT);
@@ -206,16 +315,18 @@ void readStreams(const char *zPath, int eVariant, int nRead,
   long long nRow = 0, sum = 0;
   int i, bad = 0;
   double t0;
-  static const char *const azNewest[] = {
-    HAND_NEWEST_SQL,
-    "SELECT " EXT_COLUMNS " FROM event_stream(?1)"
-    " ORDER BY stream_position DESC LIMIT 10",
-    "SELECT * FROM pt_newest(?1) ORDER BY c2 DESC LIMIT 10"
+  static const char *const azNewest[V_COUNT] = {
+    [V_HAND] = HAND_NEWEST_SQL,
+    [V_EXT] = "SELECT " EXT_COLUMNS " FROM event_stream(?1)"
+              " ORDER BY stream_position DESC LIMIT 10",
+    [V_PASSTHRU] = "SELECT * FROM pt_newest(?1) ORDER BY c2 DESC LIMIT 10",
+    [V_SEED] = SEED_NEWEST_SQL,
   };
-  static const char *const azStream[] = {
-    HAND_STREAM_SQL,
-    "SELECT " EXT_COLUMNS " FROM event_stream(?1)",
-    "SELECT * FROM pt_stream(?1) ORDER BY c2"
+  static const char *const azStream[V_COUNT] = {
+    [V_HAND] = HAND_STREAM_SQL,
+    [V_EXT] = "SELECT " EXT_COLUMNS " FROM event_stream(?1)",
+    [V_PASSTHRU] = "SELECT * FROM pt_stream(?1) ORDER BY c2",
+    [V_SEED] = SEED_STREAM_SQL,
   };
   p = prepare(db, bNewest ? azNewest[eVariant] : azStream[eVariant]);
   t0 = now();
@@ -253,10 +364,11 @@ void readStreams(const char *zPath, int eVariant, int nRead,
 void readAll(const char *zPath, int eVariant, long long nWant,
                     Result *pRes){
   sqlite3 *db = openReader(zPath, eVariant);
-  static const char *const azAll[] = {
-    HAND_ALL_SQL,
-    "SELECT " EXT_COLUMNS " FROM event_all ORDER BY global_position",
-    "SELECT * FROM pt_all ORDER BY c0"
+  static const char *const azAll[V_COUNT] = {
+    [V_HAND] = HAND_ALL_SQL,
+    [V_EXT] = "SELECT " EXT_COLUMNS " FROM event_all ORDER BY global_position",
+    [V_PASSTHRU] = "SELECT * FROM pt_all ORDER BY c0",
+    [V_SEED] = SEED_ALL_SQL,
   };
   sqlite3_stmt *p = prepare(db, azAll[eVariant]);
   long long nRow = 0, iPrev = 0, sum = 0;
@@ -279,14 +391,15 @@ void readAll(const char *zPath, int eVariant, long long nWant,
 }
 
 /* W5: 10,000 appends of 10 events each; by hand, 100,000 single inserts. */
-void appendBatches(const char *zPath, int bExt, Result *pRes){
+void appendBatches(const char *zPath, int eVariant, Result *pRes){
   Writer w;
   char *azData[EVENTS_PER_STREAM];
   char zJson[EVENTS_PER_STREAM*420], zId[32];
   int b, i;
   double t0;
+  int bExt = eVariant==V_EXT;
   for(i=0; i<EVENTS_PER_STREAM; i++) azData[i] = malloc(400);
-  writerOpen(&w, zPath, bExt);
+  writerOpen(&w, zPath, eVariant);
   t0 = now();
   step(w.db, w.pBegin);
   for(b=0; b<W5_BATCHES; b++){
@@ -311,7 +424,7 @@ void appendBatches(const char *zPath, int bExt, Result *pRes){
       if( sqlite3_step(w.pAppendBatch)!=SQLITE_ROW ) die(w.db, "es_append batch");
       sqlite3_reset(w.pAppendBatch);
     }else{
-      handAppend(&w, zId, 0, "OrderLineAdded", azData, EVENTS_PER_STREAM);
+      baselineAppend(&w, zId, 0, "OrderLineAdded", azData, EVENTS_PER_STREAM);
     }
   }
   step(w.db, w.pCommit);
@@ -331,11 +444,11 @@ static void appendRun(const char *zPath, int eVariant, int nStream,
     floorAppend(zPath, nStream, bBatches, bEachTxn, eVariant==V_FLOOR2, pRes);
     checkFloor(zPath, nStream, eVariant==V_FLOOR, pRes);
   }else if( bBatches ){
-    appendBatches(zPath, eVariant==V_EXT, pRes);
-    checkPopulated(zPath, eVariant==V_EXT, nStream, pRes);
+    appendBatches(zPath, eVariant, pRes);
+    checkPopulated(zPath, eVariant, nStream, pRes);
   }else{
-    populate(zPath, eVariant==V_EXT, nStream, !bEachTxn, pRes);
-    checkPopulated(zPath, eVariant==V_EXT, nStream, pRes);
+    populate(zPath, eVariant, nStream, !bEachTxn, pRes);
+    checkPopulated(zPath, eVariant, nStream, pRes);
   }
 }
 
@@ -360,7 +473,9 @@ static void readRun(const char *zPath, int eVariant, int eRead, int nPass,
                     Result *pRes){
   Result setup, pass;
   int i;
-  populate(zPath, eVariant==V_EXT, W1A_STREAMS, 1, &setup);
+  /* The pass-through reads the hand-written store. */
+  populate(zPath, eVariant==V_PASSTHRU ? V_HAND : eVariant, W1A_STREAMS, 1,
+           &setup);
   rng = 777;
   for(i=0; i<nPass; i++){
     memset(&pass, 0, sizeof(pass));
