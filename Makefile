@@ -85,6 +85,14 @@ build/wait_test: test/wait_test.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build
 	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/wait_test.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
+# The fuzz targets without libFuzzer (tool/fuzz/replay.c), for
+# test/fuzz_replay.test: the seed corpora replayed by `make test`.
+FUZZ_TARGETS = append vtab corrupt
+REPLAY = $(addprefix build/replay_,$(FUZZ_TARGETS))
+build/replay_%: tool/fuzz/fuzz_%.c tool/fuzz/replay.c tool/fuzz/fuzz_common.h $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build
+	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ $< tool/fuzz/replay.c $(EXT_SRC) -lsqlite3 $(LIBS)
+
 # ------------------------------------------------ distribution (issue 12)
 
 # The single-file build (tool/amalgamate.tcl): dist/eventstore.c builds the
@@ -144,7 +152,7 @@ pg-uninstall:
 	@$(MAKE) -s -C sql/postgres uninstall PG_CONFIG=$(PG_CONFIG) >/dev/null
 
 test: deps pg-install eventstore.so build/testing/eventstore.so build/static_link build/oom_test \
-      build/wait_test tool/consumer libeventstore.a dist/eventstore.c
+      build/wait_test tool/consumer libeventstore.a dist/eventstore.c $(REPLAY)
 	@$(TCLSH) test/all.tcl
 
 demo: deps eventstore.so
@@ -170,8 +178,12 @@ build/asan/wait_test: test/wait_test.c $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/asan
 	gcc $(ASAN_FLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ test/wait_test.c $(EXT_SRC) -lsqlite3 $(LIBS)
 
+build/asan/replay_%: tool/fuzz/fuzz_%.c tool/fuzz/replay.c tool/fuzz/fuzz_common.h $(EXT_SRC) $(EXT_HDR)
+	@mkdir -p build/asan
+	gcc $(ASAN_FLAGS) $(WARN) $(VERSION_DEFS) -DSQLITE_CORE -o $@ $< tool/fuzz/replay.c $(EXT_SRC) -lsqlite3 $(LIBS)
+
 asan: deps build/asan/eventstore.so build/asan/static_link build/asan/oom_test \
-      build/asan/wait_test tool/consumer
+      build/asan/wait_test tool/consumer $(addprefix build/asan/replay_,$(FUZZ_TARGETS))
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -179,7 +191,7 @@ asan: deps build/asan/eventstore.so build/asan/static_link build/asan/oom_test \
 	ES_BINDIR=build/asan $(TCLSH) test/all.tcl
 
 valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build/oom_test \
-          build/wait_test tool/consumer
+          build/wait_test tool/consumer $(REPLAY)
 	@tool/deps.sh valgrind
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl
 
@@ -226,7 +238,6 @@ torture: eventstore.so tool/torture
 # against plain SQL, damaged database files.  Each runs FUZZ_SECONDS from
 # the seed corpus in tool/fuzz/corpus (new inputs go to build/fuzz).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = append vtab corrupt
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 build/fuzz/fuzz_%: tool/fuzz/fuzz_%.c tool/fuzz/fuzz_common.h $(EXT_SRC) $(EXT_HDR)
 	@mkdir -p build/fuzz

@@ -635,13 +635,10 @@ static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 int esAppendRegister(sqlite3 *db, EsConn *p){
-  static const int aArgc[] = { 4, 5, 6 };
-  int i, rc = SQLITE_OK;
-  for(i=0; i<ES_ARRAYSIZE(aArgc) && rc==SQLITE_OK; i++){
-    esConnRef(p);
-    rc = sqlite3_create_function_v2(db, "es_append", aArgc[i],
-        SQLITE_UTF8 | SQLITE_DIRECTONLY | esResultJsonFlags(), p, appendFunc,
-        0, 0, esConnUnref);
-  }
-  return rc;
+  static const EsFunction aFunc[] = {
+    { "es_append", 4, SQLITE_DIRECTONLY, 1, appendFunc },
+    { "es_append", 5, SQLITE_DIRECTONLY, 1, appendFunc },
+    { "es_append", 6, SQLITE_DIRECTONLY, 1, appendFunc },
+  };
+  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

@@ -97,6 +97,18 @@ const char *esArgsStreamIdProblem(const char *z, int n, int *pnId){
   return 0;
 }
 
+/*
+** A real that must be an integer: its value in *pv, or 1 if it has a
+** fraction or is out of range.  The range test comes first: casting an
+** out-of-range double to an integer is undefined behaviour (found by
+** fuzz_append).
+*/
+static int integralReal(double r, i64 *pv){
+  if( !(r>-9.0e18 && r<9.0e18) || r!=(double)(i64)r ) return 1;
+  *pv = (i64)r;
+  return 0;
+}
+
 /* The text of pVal with its length; 0 (and the error set) if out of memory. */
 static const char *valueText(sqlite3_context *ctx, sqlite3_value *pVal,
                              int *pn){
@@ -157,18 +169,13 @@ int esArgsExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
     case SQLITE_INTEGER:
       v = sqlite3_value_int64(pVal);
       break;
-    case SQLITE_FLOAT: {
-      double r = sqlite3_value_double(pVal);
-      /* The range test comes first: casting an out-of-range double to an
-      ** integer is undefined behaviour (found by fuzz_append). */
-      if( !(r>-9.0e18 && r<9.0e18) || r!=(double)(i64)r ){
+    case SQLITE_FLOAT:
+      if( integralReal(sqlite3_value_double(pVal), &v) ){
         esResultError(ctx, SQLITE_ERROR, "%s: expected_version %g is"
-                      " not an integer", zFunc, r);
+                      " not an integer", zFunc, sqlite3_value_double(pVal));
         return 1;
       }
-      v = (i64)r;
       break;
-    }
     case SQLITE_TEXT:
       if( expectedVersionText(ctx, pVal, zFunc, &v) ) return 1;
       break;
@@ -280,16 +287,13 @@ int esArgsInteger(sqlite3_context *ctx, sqlite3_value *pVal,
     case SQLITE_INTEGER:
       v = sqlite3_value_int64(pVal);
       break;
-    case SQLITE_FLOAT: {
-      double r = sqlite3_value_double(pVal);
-      if( !(r>-9.0e18 && r<9.0e18) || r!=(double)(i64)r ){
+    case SQLITE_FLOAT:
+      if( integralReal(sqlite3_value_double(pVal), &v) ){
         esResultError(ctx, SQLITE_ERROR, "%s: %s %g is not an integer",
-                      zFunc, zArg, r);
+                      zFunc, zArg, sqlite3_value_double(pVal));
         return 1;
       }
-      v = (i64)r;
       break;
-    }
     case SQLITE_TEXT:
       if( (z = valueText(ctx, pVal, &n))==0 ) return 1;
       if( memchr(z, 0, n) || esArgsParseInteger(z, n, &v)!=0 ){

@@ -122,21 +122,10 @@ static void checkpointSetFunc(sqlite3_context *ctx, int argc,
 }
 
 int esCheckpointRegister(sqlite3 *db, EsConn *p){
-  static const struct {
-    const char *zName;
-    int nArg;
-    int eFlags;
-    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
-  } aFunc[] = {
-    { "es_checkpoint",     1, SQLITE_INNOCUOUS,  checkpointFunc },
-    { "es_checkpoint_set", 2, SQLITE_DIRECTONLY, checkpointSetFunc },
-    { "es_checkpoint_set", 3, SQLITE_DIRECTONLY, checkpointSetFunc },
+  static const EsFunction aFunc[] = {
+    { "es_checkpoint",     1, SQLITE_INNOCUOUS,  0, checkpointFunc },
+    { "es_checkpoint_set", 2, SQLITE_DIRECTONLY, 0, checkpointSetFunc },
+    { "es_checkpoint_set", 3, SQLITE_DIRECTONLY, 0, checkpointSetFunc },
   };
-  int i, rc = SQLITE_OK;
-  for(i=0; i<ES_ARRAYSIZE(aFunc) && rc==SQLITE_OK; i++){
-    esConnRef(p);
-    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
-        SQLITE_UTF8 | aFunc[i].eFlags, p, aFunc[i].xFunc, 0, 0, esConnUnref);
-  }
-  return rc;
+  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

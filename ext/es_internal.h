@@ -428,6 +428,16 @@ int esIdempotencyStored(EsAppend*, const EsEvent*, i64 *piStoredPos,
 
 /* ------------------------------------------- functions.c, verify.c,
 ** testing.c: each registers its SQL functions */
+/* One SQL function of a file's table (esFunctionsDefine). */
+typedef struct EsFunction EsFunction;
+struct EsFunction {
+  const char *zName;
+  int nArg;
+  int eFlags;             /* SQLITE_DIRECTONLY, SQLITE_INNOCUOUS, ... */
+  int bJson;              /* its result is JSON (esResultJsonFlags) */
+  void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
+};
+int esFunctionsDefine(sqlite3*, EsConn*, const EsFunction *a, int n);
 int esFunctionsRegister(sqlite3*, EsConn*);
 int esVerifyRegister(sqlite3*, EsConn*);
 int esCheckpointRegister(sqlite3*, EsConn*);

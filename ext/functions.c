@@ -165,29 +165,32 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
 }
 
-int esFunctionsRegister(sqlite3 *db, EsConn *p){
-  static const struct {
-    const char *zName;
-    int nArg;
-    int eFlags;
-    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
-  } aFunc[] = {
-    { "es_version",         2, SQLITE_INNOCUOUS,  versionFunc },
-    { "es_version",         1, SQLITE_INNOCUOUS,  versionFunc },
-    { "es_global_position", 0, SQLITE_INNOCUOUS,  globalPositionFunc },
-    { "es_event_exists",    1, SQLITE_INNOCUOUS,  eventExistsFunc },
-    { "es_uuid",            0, SQLITE_INNOCUOUS,  uuidFunc },
-    { "es_init",            0, SQLITE_DIRECTONLY, initFunc },
-    { "es_clear",           0, SQLITE_DIRECTONLY, clearFunc },
-    { "es_info",            0, SQLITE_INNOCUOUS|SQLITE_DETERMINISTIC, infoFunc },
-    { "es_store_writing",   0, SQLITE_INNOCUOUS,  storeWritingFunc },
-  };
+/*
+** Register the functions of table a[0..n), each with p as its user data
+** (one reference each, released by SQLite when the function goes).
+*/
+int esFunctionsDefine(sqlite3 *db, EsConn *p, const EsFunction *a, int n){
   int i, rc = SQLITE_OK;
-  for(i=0; i<ES_ARRAYSIZE(aFunc) && rc==SQLITE_OK; i++){
+  for(i=0; i<n && rc==SQLITE_OK; i++){
     esConnRef(p);
-    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
-        SQLITE_UTF8 | aFunc[i].eFlags | (aFunc[i].xFunc==infoFunc ?
-        esResultJsonFlags() : 0), p, aFunc[i].xFunc, 0, 0, esConnUnref);
+    rc = sqlite3_create_function_v2(db, a[i].zName, a[i].nArg,
+        SQLITE_UTF8 | a[i].eFlags | (a[i].bJson ? esResultJsonFlags() : 0),
+        p, a[i].xFunc, 0, 0, esConnUnref);
   }
   return rc;
+}
+
+int esFunctionsRegister(sqlite3 *db, EsConn *p){
+  static const EsFunction aFunc[] = {
+    { "es_version",         2, SQLITE_INNOCUOUS,  0, versionFunc },
+    { "es_version",         1, SQLITE_INNOCUOUS,  0, versionFunc },
+    { "es_global_position", 0, SQLITE_INNOCUOUS,  0, globalPositionFunc },
+    { "es_event_exists",    1, SQLITE_INNOCUOUS,  0, eventExistsFunc },
+    { "es_uuid",            0, SQLITE_INNOCUOUS,  0, uuidFunc },
+    { "es_init",            0, SQLITE_DIRECTONLY, 0, initFunc },
+    { "es_clear",           0, SQLITE_DIRECTONLY, 0, clearFunc },
+    { "es_info",            0, SQLITE_INNOCUOUS|SQLITE_DETERMINISTIC, 1, infoFunc },
+    { "es_store_writing",   0, SQLITE_INNOCUOUS,  0, storeWritingFunc },
+  };
+  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

@@ -47,8 +47,8 @@ static void memberFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 int esMemberRegister(sqlite3 *db, EsConn *p){
-  esConnRef(p);
-  return sqlite3_create_function_v2(db, "es_member", 2,
-      SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, p, memberFunc,
-      0, 0, esConnUnref);
+  static const EsFunction aFunc[] = {
+    { "es_member", 2, SQLITE_INNOCUOUS|SQLITE_DETERMINISTIC, 0, memberFunc },
+  };
+  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

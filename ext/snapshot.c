@@ -226,24 +226,12 @@ static void snapshotDeleteFunc(sqlite3_context *ctx, int argc,
 }
 
 int esSnapshotRegister(sqlite3 *db, EsConn *p){
-  static const struct {
-    const char *zName;
-    int nArg;
-    int eFlags;
-    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
-  } aFunc[] = {
-    { "es_snapshot_save",   4, SQLITE_DIRECTONLY, snapshotSaveFunc },
-    { "es_snapshot_save",   5, SQLITE_DIRECTONLY, snapshotSaveFunc },
-    { "es_snapshot",        2, SQLITE_INNOCUOUS,  snapshotFunc },
-    { "es_snapshot",        3, SQLITE_INNOCUOUS,  snapshotFunc },
-    { "es_snapshot_delete", 2, SQLITE_DIRECTONLY, snapshotDeleteFunc },
+  static const EsFunction aFunc[] = {
+    { "es_snapshot_save",   4, SQLITE_DIRECTONLY, 0, snapshotSaveFunc },
+    { "es_snapshot_save",   5, SQLITE_DIRECTONLY, 0, snapshotSaveFunc },
+    { "es_snapshot",        2, SQLITE_INNOCUOUS,  1, snapshotFunc },
+    { "es_snapshot",        3, SQLITE_INNOCUOUS,  1, snapshotFunc },
+    { "es_snapshot_delete", 2, SQLITE_DIRECTONLY, 0, snapshotDeleteFunc },
   };
-  int i, rc = SQLITE_OK;
-  for(i=0; i<ES_ARRAYSIZE(aFunc) && rc==SQLITE_OK; i++){
-    esConnRef(p);
-    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
-        SQLITE_UTF8 | aFunc[i].eFlags | (aFunc[i].xFunc==snapshotFunc ?
-        esResultJsonFlags() : 0), p, aFunc[i].xFunc, 0, 0, esConnUnref);
-  }
-  return rc;
+  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

@@ -62,24 +62,14 @@ void esTestingNoteQuery(EsConn *p, const char *zSql){
 }
 
 int esTestingRegister(sqlite3 *db, EsConn *p){
-  static const struct {
-    const char *zName;
-    int nArg;
-    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
-  } aFunc[] = {
-    { "es_test_rows_visited", 0, rowsVisitedFunc },
-    { "es_test_last_query",   0, lastQueryFunc },
-    { "es_test_next_uuid",    1, nextUuidFunc },
-    { "es_test_limit_length", 1, limitLengthFunc },
-    { "es_test_clock_shift",  1, clockShiftFunc },
+  static const EsFunction aFunc[] = {
+    { "es_test_rows_visited", 0, 0, 0, rowsVisitedFunc },
+    { "es_test_last_query",   0, 0, 0, lastQueryFunc },
+    { "es_test_next_uuid",    1, 0, 0, nextUuidFunc },
+    { "es_test_limit_length", 1, 0, 0, limitLengthFunc },
+    { "es_test_clock_shift",  1, 0, 0, clockShiftFunc },
   };
-  int i, rc = SQLITE_OK;
-  for(i=0; i<(int)(sizeof(aFunc)/sizeof(aFunc[0])) && rc==SQLITE_OK; i++){
-    esConnRef(p);
-    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
-        SQLITE_UTF8, p, aFunc[i].xFunc, 0, 0, esConnUnref);
-  }
-  return rc;
+  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }
 
 #endif /* ES_TESTING */

@@ -257,8 +257,8 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 int esVerifyRegister(sqlite3 *db, EsConn *p){
-  esConnRef(p);
-  return sqlite3_create_function_v2(db, "es_verify", 0,
-      SQLITE_UTF8 | SQLITE_INNOCUOUS | esResultJsonFlags(), p, verifyFunc, 0,
-      0, esConnUnref);
+  static const EsFunction aFunc[] = {
+    { "es_verify", 0, SQLITE_INNOCUOUS, 1, verifyFunc },
+  };
+  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

@@ -93,13 +93,11 @@ static void waitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 int esWaitRegister(sqlite3 *db, EsConn *p){
-  int i, rc = SQLITE_OK;
-  for(i=1; i<=2 && rc==SQLITE_OK; i++){
-    /* DIRECTONLY: a call that can block for half a minute does not belong
-    ** in a view or a trigger, where a reader would not expect it. */
-    esConnRef(p);
-    rc = sqlite3_create_function_v2(db, "es_wait", i,
-        SQLITE_UTF8 | SQLITE_DIRECTONLY, p, waitFunc, 0, 0, esConnUnref);
-  }
-  return rc;
+  /* DIRECTONLY: a call that can block for half a minute does not belong
+  ** in a view or a trigger, where a reader would not expect it. */
+  static const EsFunction aFunc[] = {
+    { "es_wait", 1, SQLITE_DIRECTONLY, 0, waitFunc },
+    { "es_wait", 2, SQLITE_DIRECTONLY, 0, waitFunc },
+  };
+  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

@@ -15,7 +15,7 @@
 
 int sqlite3_eventstore_init(sqlite3*, char**, const sqlite3_api_routines*);
 
-static void fuzzRegister(void){
+static inline void fuzzRegister(void){
   static int done = 0;
   if( !done ){
     sqlite3_auto_extension((void(*)(void))sqlite3_eventstore_init);
@@ -24,7 +24,7 @@ static void fuzzRegister(void){
 }
 
 /* Run SQL whose failure would be a bug in the fuzzer itself. */
-static void fuzzExec(sqlite3 *db, const char *zSql){
+static inline void fuzzExec(sqlite3 *db, const char *zSql){
   char *zErr = 0;
   if( sqlite3_exec(db, zSql, 0, 0, &zErr)!=SQLITE_OK ){
     fprintf(stderr, "fuzz setup failed: %s: %s\n", zSql, zErr);
@@ -33,7 +33,7 @@ static void fuzzExec(sqlite3 *db, const char *zSql){
 }
 
 /* The first column of the first row of zSql, as text (owned), or NULL. */
-static char *fuzzQueryText(sqlite3 *db, const char *zSql){
+static inline char *fuzzQueryText(sqlite3 *db, const char *zSql){
   sqlite3_stmt *p = 0;
   char *z = 0;
   if( sqlite3_prepare_v2(db, zSql, -1, &p, 0)==SQLITE_OK
@@ -46,7 +46,7 @@ static char *fuzzQueryText(sqlite3 *db, const char *zSql){
 
 /* Abort unless es_verify() says ok: the store's invariants must hold
 ** after anything a fuzzer does through the extension. */
-static void fuzzRequireValid(sqlite3 *db, const char *zWhen){
+static inline void fuzzRequireValid(sqlite3 *db, const char *zWhen){
   char *z = fuzzQueryText(db, "SELECT es_verify()");
   if( z==0 || strncmp(z, "{\"ok\":true", 10)!=0 ){
     fprintf(stderr, "es_verify failed %s: %s\n", zWhen, z ? z : sqlite3_errmsg(db));
