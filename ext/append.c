@@ -595,7 +595,7 @@ static void appendResult(sqlite3_context *ctx, EsAppend *pA){
   esResultJson(ctx, zOut, -1, SQLITE_TRANSIENT);
 }
 
-static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esAppendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsAppend a;
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   int rc;
@@ -632,13 +632,4 @@ static void appendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_free(a.aDupOf);
   sqlite3_free(a.aStoredPos);
   esBatchFree(&a.batch);
-}
-
-int esAppendRegister(sqlite3 *db, EsConn *p){
-  static const EsFunction aFunc[] = {
-    { "es_append", 4, SQLITE_DIRECTONLY, 1, appendFunc },
-    { "es_append", 5, SQLITE_DIRECTONLY, 1, appendFunc },
-    { "es_append", 6, SQLITE_DIRECTONLY, 1, appendFunc },
-  };
-  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

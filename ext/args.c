@@ -109,6 +109,22 @@ static int integralReal(double r, i64 *pv){
   return 0;
 }
 
+/*
+** The value of numeric (integer or real) argument zArg of zFunc in *pv,
+** or 1 after an error if it is a real with a fraction or out of range.
+*/
+static int numberArg(sqlite3_context *ctx, sqlite3_value *pVal,
+                     const char *zFunc, const char *zArg, i64 *pv){
+  if( sqlite3_value_type(pVal)==SQLITE_INTEGER ){
+    *pv = sqlite3_value_int64(pVal);
+  }else if( integralReal(sqlite3_value_double(pVal), pv) ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s %g is not an integer",
+                  zFunc, zArg, sqlite3_value_double(pVal));
+    return 1;
+  }
+  return 0;
+}
+
 /* The text of pVal with its length; 0 (and the error set) if out of memory. */
 static const char *valueText(sqlite3_context *ctx, sqlite3_value *pVal,
                              int *pn){
@@ -167,14 +183,8 @@ int esArgsExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
   i64 v = 0;
   switch( sqlite3_value_type(pVal) ){
     case SQLITE_INTEGER:
-      v = sqlite3_value_int64(pVal);
-      break;
     case SQLITE_FLOAT:
-      if( integralReal(sqlite3_value_double(pVal), &v) ){
-        esResultError(ctx, SQLITE_ERROR, "%s: expected_version %g is"
-                      " not an integer", zFunc, sqlite3_value_double(pVal));
-        return 1;
-      }
+      if( numberArg(ctx, pVal, zFunc, "expected_version", &v) ) return 1;
       break;
     case SQLITE_TEXT:
       if( expectedVersionText(ctx, pVal, zFunc, &v) ) return 1;
@@ -198,6 +208,31 @@ int esArgsExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
 }
 
 /*
+** The text of argument zArg of zFunc in *pz and *pn, or 1 after an error
+** if it is NULL, empty, or of another type than text (or integer, taken as
+** its text, if bInteger).
+*/
+static int nonEmptyText(sqlite3_context *ctx, sqlite3_value *pVal,
+                        const char *zFunc, const char *zArg, int bInteger,
+                        const char **pz, int *pn){
+  int eType = sqlite3_value_type(pVal);
+  if( eType==SQLITE_NULL ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s is NULL", zFunc, zArg);
+    return 1;
+  }
+  if( eType!=SQLITE_TEXT && (!bInteger || eType!=SQLITE_INTEGER) ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s must be text", zFunc, zArg);
+    return 1;
+  }
+  if( (*pz = valueText(ctx, pVal, pn))==0 ) return 1;
+  if( *pn==0 ){
+    esResultError(ctx, SQLITE_ERROR, "%s: %s is empty", zFunc, zArg);
+    return 1;
+  }
+  return 0;
+}
+
+/*
 ** A text argument naming a stream's part.  aggregate_id (bType==0): text
 ** (an integer is taken as its text) by esArgsAggregateIdProblem's rule.
 ** aggregate_type (bType==1): a type name (esArgsTypeName).
@@ -205,23 +240,10 @@ int esArgsExpectedVersion(sqlite3_context *ctx, sqlite3_value *pVal,
 static int streamPart(sqlite3_context *ctx, sqlite3_value *pVal,
                       const char *zFunc, int bType, EsText *pOut){
   const char *zArg = bType ? "aggregate_type" : "aggregate_id";
-  int eType = sqlite3_value_type(pVal);
   const char *z, *zProblem;
   EsQuote q;
   int n;
-  if( eType==SQLITE_NULL ){
-    esResultError(ctx, SQLITE_ERROR, "%s: %s is NULL", zFunc, zArg);
-    return 1;
-  }
-  if( eType!=SQLITE_TEXT && (bType || eType!=SQLITE_INTEGER) ){
-    esResultError(ctx, SQLITE_ERROR, "%s: %s must be text", zFunc, zArg);
-    return 1;
-  }
-  if( (z = valueText(ctx, pVal, &n))==0 ) return 1;
-  if( n==0 ){
-    esResultError(ctx, SQLITE_ERROR, "%s: %s is empty", zFunc, zArg);
-    return 1;
-  }
+  if( nonEmptyText(ctx, pVal, zFunc, zArg, !bType, &z, &n) ) return 1;
   if( bType && esArgsTypeName(z, n) ){
     esResultError(ctx, SQLITE_ERROR, "%s: aggregate_type '%s' is not a"
         " valid type name (%s)", zFunc, esUtf8Quote(&q, z, n),
@@ -285,14 +307,8 @@ int esArgsInteger(sqlite3_context *ctx, sqlite3_value *pVal,
   const char *z;
   switch( sqlite3_value_type(pVal) ){
     case SQLITE_INTEGER:
-      v = sqlite3_value_int64(pVal);
-      break;
     case SQLITE_FLOAT:
-      if( integralReal(sqlite3_value_double(pVal), &v) ){
-        esResultError(ctx, SQLITE_ERROR, "%s: %s %g is not an integer",
-                      zFunc, zArg, sqlite3_value_double(pVal));
-        return 1;
-      }
+      if( numberArg(ctx, pVal, zFunc, zArg, &v) ) return 1;
       break;
     case SQLITE_TEXT:
       if( (z = valueText(ctx, pVal, &n))==0 ) return 1;
@@ -325,21 +341,9 @@ int esArgsInteger(sqlite3_context *ctx, sqlite3_value *pVal,
 */
 int esArgsName(sqlite3_context *ctx, sqlite3_value *pVal, const char *zFunc,
                const char *zArg, int nMax, EsText *pOut){
-  int eType = sqlite3_value_type(pVal), n;
   const char *z;
-  if( eType==SQLITE_NULL ){
-    esResultError(ctx, SQLITE_ERROR, "%s: %s is NULL", zFunc, zArg);
-    return 1;
-  }
-  if( eType!=SQLITE_TEXT && eType!=SQLITE_INTEGER ){
-    esResultError(ctx, SQLITE_ERROR, "%s: %s must be text", zFunc, zArg);
-    return 1;
-  }
-  if( (z = valueText(ctx, pVal, &n))==0 ) return 1;
-  if( n==0 ){
-    esResultError(ctx, SQLITE_ERROR, "%s: %s is empty", zFunc, zArg);
-    return 1;
-  }
+  int n;
+  if( nonEmptyText(ctx, pVal, zFunc, zArg, 1, &z, &n) ) return 1;
   if( n>nMax ){
     esResultError(ctx, SQLITE_ERROR, "%s: %s is longer than %d bytes", zFunc,
                   zArg, nMax);

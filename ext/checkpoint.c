@@ -32,8 +32,7 @@ static int readCheckpoint(EsConn *p, const EsText *pName, i64 *piPos,
   return rc==SQLITE_OK ? rc : esStorageReadFailed(p, rc);
 }
 
-static void checkpointFunc(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv){
+void esCheckpointFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   EsText name;
   i64 iPos;
@@ -98,8 +97,7 @@ static int checkpointSetWork(EsConn *p, void *pArg, char **pzErr){
   return rc;
 }
 
-static void checkpointSetFunc(sqlite3_context *ctx, int argc,
-                              sqlite3_value **argv){
+void esCheckpointSetFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   static const char zFunc[] = "es_checkpoint_set";
   CheckpointSet set;
   memset(&set, 0, sizeof(set));
@@ -119,13 +117,4 @@ static void checkpointSetFunc(sqlite3_context *ctx, int argc,
                       &set)==SQLITE_OK ){
     sqlite3_result_int64(ctx, set.iPos);
   }
-}
-
-int esCheckpointRegister(sqlite3 *db, EsConn *p){
-  static const EsFunction aFunc[] = {
-    { "es_checkpoint",     1, SQLITE_INNOCUOUS,  0, checkpointFunc },
-    { "es_checkpoint_set", 2, SQLITE_DIRECTONLY, 0, checkpointSetFunc },
-    { "es_checkpoint_set", 3, SQLITE_DIRECTONLY, 0, checkpointSetFunc },
-  };
-  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

@@ -419,37 +419,49 @@ int esAppendDbError(EsAppend*, int rc);
 /* A refusal of the batch (see THE RULE in scope.c). */
 #define esAppendRefusal(pA, rc, ...) \
   esAppendError(pA, esScopeRefuse(&(pA)->scope, rc), __VA_ARGS__)
-int esAppendRegister(sqlite3*, EsConn*);
 
 int esIdempotencyBatch(EsAppend*);
 int esIdempotencyReplay(EsAppend*, int *pbReplay);
 int esIdempotencyStored(EsAppend*, const EsEvent*, i64 *piStoredPos,
                         int bMustExist);
 
-/* ------------------------------------------- functions.c, verify.c,
-** testing.c: each registers its SQL functions */
-/* One SQL function of a file's table (esFunctionsDefine). */
-typedef struct EsFunction EsFunction;
-struct EsFunction {
-  const char *zName;
-  int nArg;
-  int eFlags;             /* SQLITE_DIRECTONLY, SQLITE_INNOCUOUS, ... */
-  int bJson;              /* its result is JSON (esResultJsonFlags) */
-  void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
-};
-int esFunctionsDefine(sqlite3*, EsConn*, const EsFunction *a, int n);
-int esFunctionsRegister(sqlite3*, EsConn*);
-int esVerifyRegister(sqlite3*, EsConn*);
-int esCheckpointRegister(sqlite3*, EsConn*);
-int esWaitRegister(sqlite3*, EsConn*);
-int esMemberRegister(sqlite3*, EsConn*);
+/* ----------------------------- the SQL functions (their table is in
+** eventstore.c), by file: append.c above, then */
+void esAppendFunc(sqlite3_context*, int, sqlite3_value**);
+/* functions.c */
+void esVersionFunc(sqlite3_context*, int, sqlite3_value**);
+void esGlobalPositionFunc(sqlite3_context*, int, sqlite3_value**);
+void esEventExistsFunc(sqlite3_context*, int, sqlite3_value**);
+void esUuidFunc(sqlite3_context*, int, sqlite3_value**);
+void esInfoFunc(sqlite3_context*, int, sqlite3_value**);
+void esStoreWritingFunc(sqlite3_context*, int, sqlite3_value**);
+void esInitFunc(sqlite3_context*, int, sqlite3_value**);
+void esClearFunc(sqlite3_context*, int, sqlite3_value**);
+/* verify.c */
+void esVerifyFunc(sqlite3_context*, int, sqlite3_value**);
+/* checkpoint.c */
+void esCheckpointFunc(sqlite3_context*, int, sqlite3_value**);
+void esCheckpointSetFunc(sqlite3_context*, int, sqlite3_value**);
+/* wait.c */
+void esWaitFunc(sqlite3_context*, int, sqlite3_value**);
+/* member.c */
+void esMemberFunc(sqlite3_context*, int, sqlite3_value**);
 sqlite3_uint64 esMemberHash(const char *z, int n);
-int esSnapshotRegister(sqlite3*, EsConn*);
-int esCheckpointsVtabRegister(sqlite3*, EsConn*);   /* vtab/checkpoints.c */
+/* snapshot.c */
+void esSnapshotSaveFunc(sqlite3_context*, int, sqlite3_value**);
+void esSnapshotFunc(sqlite3_context*, int, sqlite3_value**);
+void esSnapshotDeleteFunc(sqlite3_context*, int, sqlite3_value**);
 #ifdef ES_TESTING
-int  esTestingRegister(sqlite3*, EsConn*);
+/* testing.c */
+void esTestRowsVisitedFunc(sqlite3_context*, int, sqlite3_value**);
+void esTestLastQueryFunc(sqlite3_context*, int, sqlite3_value**);
+void esTestNextUuidFunc(sqlite3_context*, int, sqlite3_value**);
+void esTestLimitLengthFunc(sqlite3_context*, int, sqlite3_value**);
+void esTestClockShiftFunc(sqlite3_context*, int, sqlite3_value**);
 void esTestingNoteQuery(EsConn*, const char *zSql);
 #endif
+/* vtab/checkpoints.c */
+int esCheckpointsVtabRegister(sqlite3*, EsConn*);
 
 /* ------------------------------------------------------- vtab/columns.c */
 /* Columns of the virtual tables, in API.md's order. */
@@ -600,5 +612,18 @@ int  esSqlKinds(EsVtab*, const char *idxStr, int argc, sqlite3_value **argv,
 
 /* ---------------------------------------------------- vtab/event_vtab.c */
 int esVtabRegister(sqlite3*, EsConn*);
+
+/* The module of a read-only, eponymous-only table (event_all,
+** event_stream, es_checkpoints) whose methods are P##Connect, P##BestIndex,
+** ...: no xCreate, so it exists in every schema under its name and
+** CREATE VIRTUAL TABLE is refused; no xUpdate, so it is read-only. */
+#define ES_EPONYMOUS_MODULE(P) { .iVersion = 0, .xCreate = 0, \
+  .xConnect = P##Connect, .xBestIndex = P##BestIndex, \
+  .xDisconnect = P##Disconnect, .xDestroy = P##Disconnect, \
+  .xOpen = P##Open, .xClose = P##Close, .xFilter = P##Filter, \
+  .xNext = P##Next, .xEof = P##Eof, .xColumn = P##Column, \
+  .xRowid = P##Rowid }
+int esVtabModuleRegister(sqlite3*, EsConn*, const char *zName,
+                         const sqlite3_module*);
 
 #endif /* ES_INTERNAL_H */

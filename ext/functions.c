@@ -9,11 +9,9 @@
 **   es_clear()
 **   es_info()
 **
-** Readers are SQLITE_INNOCUOUS (usable from views and triggers even with
-** trusted_schema off); es_init and es_clear write and are
-** SQLITE_DIRECTONLY.  Only es_info is SQLITE_DETERMINISTIC: every other
-** result can change as events are appended.  Readers never create the schema: on a
-** database without it they see an empty store.
+** Their flags are in eventstore.c's table of every function.  Readers
+** never create the schema: on a database without it they see an empty
+** store.
 */
 #include "es_internal.h"
 #include "eventstore.h"
@@ -36,7 +34,7 @@ static void resultInteger(sqlite3_context *ctx, const char *zFunc, int rc,
 }
 
 /* es_version(aggregate_id, aggregate_type) or es_version(stream_id) */
-static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esVersionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   EsText id, type;
   i64 iKey = 0, iVersion = 0;
@@ -52,8 +50,7 @@ static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   resultInteger(ctx, "es_version", rc, iVersion);
 }
 
-static void globalPositionFunc(sqlite3_context *ctx, int argc,
-                               sqlite3_value **argv){
+void esGlobalPositionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   i64 iPos = 0;
   int rc = esStorageGlobalPosition(p, &iPos);
@@ -61,8 +58,7 @@ static void globalPositionFunc(sqlite3_context *ctx, int argc,
   resultInteger(ctx, "es_global_position", rc, iPos);
 }
 
-static void eventExistsFunc(sqlite3_context *ctx, int argc,
-                            sqlite3_value **argv){
+void esEventExistsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   u8 aId[16];
   int bExists = 0, rc;
@@ -83,7 +79,7 @@ static void eventExistsFunc(sqlite3_context *ctx, int argc,
   resultInteger(ctx, "es_event_exists", rc, bExists);
 }
 
-static void uuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esUuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   u8 a[16];
   char z[ES_UUID_TEXT_LEN];
   (void)argc; (void)argv;
@@ -96,7 +92,7 @@ static void uuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 ** es_info(): {"version":"1.0.0","schema_version":2,"sqlite_version":
 ** "3.40.1"}, and "commit" where the build knows its git commit.
 */
-static void infoFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esInfoFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *z;
   (void)argc; (void)argv;
 #ifdef ES_COMMIT
@@ -120,8 +116,7 @@ static void infoFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 ** checkpoints and snapshots, the tables that change (schema.c): their
 ** triggers refuse every other change.  A caller only ever sees 0.
 */
-static void storeWritingFunc(sqlite3_context *ctx, int argc,
-                             sqlite3_value **argv){
+void esStoreWritingFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   (void)argc; (void)argv;
   sqlite3_result_int(ctx, p->bOwnWrite);
@@ -137,7 +132,7 @@ static int clearWork(EsConn *p, void *pArg, char **pzErr){
   return esSchemaClear(p, pzErr);
 }
 
-static void initFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esInitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)argc; (void)argv;
   if( esScopeRunWrite(ctx, "es_init", ES_WRITE_ATOMIC, initWork, 0)==SQLITE_OK ){
     sqlite3_result_int(ctx, ES_SCHEMA_VERSION);
@@ -150,7 +145,7 @@ static int isScratchDatabase(sqlite3 *db){
   return zFile==0 || zFile[0]==0;
 }
 
-static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esClearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   (void)argc; (void)argv;
   if( !isScratchDatabase(p->db) ){
@@ -163,34 +158,4 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( esScopeRunWrite(ctx, "es_clear", ES_WRITE_ATOMIC, clearWork, 0)==SQLITE_OK ){
     sqlite3_result_int(ctx, ES_SCHEMA_VERSION);
   }
-}
-
-/*
-** Register the functions of table a[0..n), each with p as its user data
-** (one reference each, released by SQLite when the function goes).
-*/
-int esFunctionsDefine(sqlite3 *db, EsConn *p, const EsFunction *a, int n){
-  int i, rc = SQLITE_OK;
-  for(i=0; i<n && rc==SQLITE_OK; i++){
-    esConnRef(p);
-    rc = sqlite3_create_function_v2(db, a[i].zName, a[i].nArg,
-        SQLITE_UTF8 | a[i].eFlags | (a[i].bJson ? esResultJsonFlags() : 0),
-        p, a[i].xFunc, 0, 0, esConnUnref);
-  }
-  return rc;
-}
-
-int esFunctionsRegister(sqlite3 *db, EsConn *p){
-  static const EsFunction aFunc[] = {
-    { "es_version",         2, SQLITE_INNOCUOUS,  0, versionFunc },
-    { "es_version",         1, SQLITE_INNOCUOUS,  0, versionFunc },
-    { "es_global_position", 0, SQLITE_INNOCUOUS,  0, globalPositionFunc },
-    { "es_event_exists",    1, SQLITE_INNOCUOUS,  0, eventExistsFunc },
-    { "es_uuid",            0, SQLITE_INNOCUOUS,  0, uuidFunc },
-    { "es_init",            0, SQLITE_DIRECTONLY, 0, initFunc },
-    { "es_clear",           0, SQLITE_DIRECTONLY, 0, clearFunc },
-    { "es_info",            0, SQLITE_INNOCUOUS|SQLITE_DETERMINISTIC, 1, infoFunc },
-    { "es_store_writing",   0, SQLITE_INNOCUOUS,  0, storeWritingFunc },
-  };
-  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

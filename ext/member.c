@@ -28,7 +28,7 @@ sqlite3_uint64 esMemberHash(const char *z, int n){
   return h;
 }
 
-static void memberFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esMemberFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsText id, type;
   i64 nGroup;
   (void)argc;
@@ -44,11 +44,4 @@ static void memberFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   /* id.z is the start of the whole stream id, whose length is the sum. */
   sqlite3_result_int64(ctx,
       (i64)(esMemberHash(id.z, id.n + 1 + type.n) % (sqlite3_uint64)nGroup));
-}
-
-int esMemberRegister(sqlite3 *db, EsConn *p){
-  static const EsFunction aFunc[] = {
-    { "es_member", 2, SQLITE_INNOCUOUS|SQLITE_DETERMINISTIC, 0, memberFunc },
-  };
-  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

@@ -82,13 +82,17 @@ static int keepNames(EsName *pName, i64 iKey, const char *a, int nA,
 
 /*
 ** The two names of key iKey, by statement eStmt (which returns them as
-** columns 0 and 1): from cache slot pSlot, else looked up and kept there
-** if THE RULE allows, else kept in pScratch, the one name a cursor may
+** columns 0 and 1): from its slot of the cache *paCache of nSlot slots
+** (made on first use), else looked up and kept there if THE RULE allows,
+** else kept in pScratch, the one name a cursor may
 ** hold outside the cache until the next xFilter (esNamesScratchClear).
 ** *pbFound is 0 if there is no such key (a damaged store).
 */
-static int lookupNames(EsConn *p, EsName *pSlot, EsName *pScratch, int eStmt,
-                       i64 iKey, EsText *pA, EsText *pB, int *pbFound){
+static int lookupNames(EsConn *p, EsName **paCache, int nSlot,
+                       EsName *pScratch, int eStmt, i64 iKey, EsText *pA,
+                       EsText *pB, int *pbFound){
+  EsName *a = slots(paCache, nSlot);
+  EsName *pSlot = a ? &a[(sqlite3_uint64)iKey % nSlot] : 0;
   sqlite3_stmt *pStmt;
   EsName *pKeep;
   int rc;
@@ -133,17 +137,13 @@ void esNamesScratchClear(EsConn *p){
 /* The aggregate id and type of stream iKey. */
 int esNamesStream(EsConn *p, i64 iKey, EsText *pId, EsText *pType,
                   int *pbFound){
-  EsName *a = slots(&p->aStreamName, ES_NAMES_STREAMS);
-  EsName *pSlot = a ? &a[(sqlite3_uint64)iKey % ES_NAMES_STREAMS] : 0;
-  return lookupNames(p, pSlot, &p->aScratchName[0], ES_STMT_STREAM_NAMES, iKey,
-                     pId, pType, pbFound);
+  return lookupNames(p, &p->aStreamName, ES_NAMES_STREAMS, &p->aScratchName[0],
+                     ES_STMT_STREAM_NAMES, iKey, pId, pType, pbFound);
 }
 
 /* The aggregate type and event type of kind iKind. */
 int esNamesKind(EsConn *p, i64 iKind, EsText *pAggType, EsText *pEventType,
                 int *pbFound){
-  EsName *a = slots(&p->aKindName, ES_NAMES_KINDS);
-  EsName *pSlot = a ? &a[(sqlite3_uint64)iKind % ES_NAMES_KINDS] : 0;
-  return lookupNames(p, pSlot, &p->aScratchName[1], ES_STMT_KIND_NAMES, iKind,
-                     pAggType, pEventType, pbFound);
+  return lookupNames(p, &p->aKindName, ES_NAMES_KINDS, &p->aScratchName[1],
+                     ES_STMT_KIND_NAMES, iKind, pAggType, pEventType, pbFound);
 }

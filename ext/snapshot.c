@@ -92,8 +92,7 @@ static int schemaVersionArg(sqlite3_context *ctx, int argc,
   return esArgsInteger(ctx, argv[i], zFunc, "schema_version", 1, piSchema);
 }
 
-static void snapshotSaveFunc(sqlite3_context *ctx, int argc,
-                             sqlite3_value **argv){
+void esSnapshotSaveFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   static const char zFunc[] = "es_snapshot_save";
   SnapshotSave s;
   EsArena arena;
@@ -140,7 +139,7 @@ static void snapshotSaveFunc(sqlite3_context *ctx, int argc,
 
 /* es_snapshot(): {"version":..,"schema_version":..,"state":{..},
 ** "stored_at":".."}, or NULL. */
-static void snapshotFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esSnapshotFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   static const char zFunc[] = "es_snapshot";
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   EsText id, type;
@@ -210,8 +209,7 @@ static int snapshotDeleteWork(EsConn *p, void *pArg, char **pzErr){
   return rc;
 }
 
-static void snapshotDeleteFunc(sqlite3_context *ctx, int argc,
-                               sqlite3_value **argv){
+void esSnapshotDeleteFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   static const char zFunc[] = "es_snapshot_delete";
   SnapshotDelete d;
   (void)argc;
@@ -223,15 +221,4 @@ static void snapshotDeleteFunc(sqlite3_context *ctx, int argc,
                       &d)==SQLITE_OK ){
     sqlite3_result_int64(ctx, d.nDeleted);
   }
-}
-
-int esSnapshotRegister(sqlite3 *db, EsConn *p){
-  static const EsFunction aFunc[] = {
-    { "es_snapshot_save",   4, SQLITE_DIRECTONLY, 0, snapshotSaveFunc },
-    { "es_snapshot_save",   5, SQLITE_DIRECTONLY, 0, snapshotSaveFunc },
-    { "es_snapshot",        2, SQLITE_INNOCUOUS,  1, snapshotFunc },
-    { "es_snapshot",        3, SQLITE_INNOCUOUS,  1, snapshotFunc },
-    { "es_snapshot_delete", 2, SQLITE_DIRECTONLY, 0, snapshotDeleteFunc },
-  };
-  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

@@ -268,18 +268,13 @@ int esStorageStoredAtBound(EsConn *p, i64 t, int bAfter, i64 iMax, i64 *piPos){
 }
 
 /*
-** The keys of the streams of aggregate id zId (one per aggregate type), up
-** to nMax of them in aKey; *pn is their count, or nMax+1 if there are
-** more.  A database without the schema has none.
+** Step pStmt, whose rows are one integer each, to its end: up to nMax
+** values in aKey, and in *pn their count, or nMax+1 if there are more
+** (the statement is bound to stop there).  Resets pStmt.
 */
-int esStorageStreamsOf(EsConn *p, const char *zId, int nId, i64 *aKey,
-                       int nMax, int *pn){
-  sqlite3_stmt *pStmt;
-  int rc = esStorageReader(p, ES_STMT_STREAMS_OF, &pStmt), n = 0;
-  *pn = 0;
-  if( rc!=SQLITE_OK || pStmt==0 ) return rc;
-  sqlite3_bind_text(pStmt, 1, zId, nId, SQLITE_STATIC);
-  sqlite3_bind_int(pStmt, 2, nMax+1);
+static int readKeys(EsConn *p, sqlite3_stmt *pStmt, i64 *aKey, int nMax,
+                    int *pn){
+  int rc, n = 0;
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     if( n<nMax ) aKey[n] = sqlite3_column_int64(pStmt, 0);
     n++;
@@ -292,6 +287,22 @@ int esStorageStreamsOf(EsConn *p, const char *zId, int nId, i64 *aKey,
 }
 
 /*
+** The keys of the streams of aggregate id zId (one per aggregate type), up
+** to nMax of them in aKey; *pn is their count, or nMax+1 if there are
+** more.  A database without the schema has none.
+*/
+int esStorageStreamsOf(EsConn *p, const char *zId, int nId, i64 *aKey,
+                       int nMax, int *pn){
+  sqlite3_stmt *pStmt;
+  int rc = esStorageReader(p, ES_STMT_STREAMS_OF, &pStmt);
+  *pn = 0;
+  if( rc!=SQLITE_OK || pStmt==0 ) return rc;
+  sqlite3_bind_text(pStmt, 1, zId, nId, SQLITE_STATIC);
+  sqlite3_bind_int(pStmt, 2, nMax+1);
+  return readKeys(p, pStmt, aKey, nMax, pn);
+}
+
+/*
 ** The kinds (es_kinds) of the event types in the JSON array zTypesJson (NULL:
 ** any) and of the aggregate type pAggType (NULL: any), up to nMax in
 ** aKind; *pn is their count, or nMax+1 if there are more.
@@ -299,19 +310,11 @@ int esStorageStreamsOf(EsConn *p, const char *zId, int nId, i64 *aKey,
 int esStorageKindsOf(EsConn *p, const char *zTypesJson, sqlite3_value *pAggType,
                      i64 *aKind, int nMax, int *pn){
   sqlite3_stmt *pStmt;
-  int rc = esStorageReader(p, ES_STMT_KINDS_OF, &pStmt), n = 0;
+  int rc = esStorageReader(p, ES_STMT_KINDS_OF, &pStmt);
   *pn = 0;
   if( rc!=SQLITE_OK || pStmt==0 ) return rc;
   if( zTypesJson ) sqlite3_bind_text(pStmt, 1, zTypesJson, -1, SQLITE_STATIC);
   if( pAggType ) sqlite3_bind_value(pStmt, 2, pAggType);
   sqlite3_bind_int(pStmt, 3, nMax+1);
-  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
-    if( n<nMax ) aKind[n] = sqlite3_column_int64(pStmt, 0);
-    n++;
-  }
-  sqlite3_reset(pStmt);
-  sqlite3_clear_bindings(pStmt);
-  if( rc!=SQLITE_DONE ) return esStorageReadFailed(p, rc);
-  *pn = n;
-  return SQLITE_OK;
+  return readKeys(p, pStmt, aKind, nMax, pn);
 }

@@ -15,15 +15,14 @@
 
 #ifdef ES_TESTING
 
-static void rowsVisitedFunc(sqlite3_context *ctx, int argc,
-                            sqlite3_value **argv){
+void esTestRowsVisitedFunc(sqlite3_context *ctx, int argc,
+                           sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   (void)argc; (void)argv;
   sqlite3_result_int64(ctx, p->nRowsVisited);
 }
 
-static void lastQueryFunc(sqlite3_context *ctx, int argc,
-                          sqlite3_value **argv){
+void esTestLastQueryFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   (void)argc; (void)argv;
   if( p->zLastQuery ){
@@ -31,7 +30,7 @@ static void lastQueryFunc(sqlite3_context *ctx, int argc,
   }
 }
 
-static void nextUuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esTestNextUuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   u8 a[16];
   (void)argc;
   if( esUuidFromValue(argv[0], a) ){
@@ -42,15 +41,14 @@ static void nextUuidFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 /* (The Tcl interface has no way to set a limit.)  Returns the old one. */
-static void limitLengthFunc(sqlite3_context *ctx, int argc,
-                            sqlite3_value **argv){
+void esTestLimitLengthFunc(sqlite3_context *ctx, int argc,
+                           sqlite3_value **argv){
   (void)argc;
   sqlite3_result_int(ctx, sqlite3_limit(sqlite3_context_db_handle(ctx),
                      SQLITE_LIMIT_LENGTH, sqlite3_value_int(argv[0])));
 }
 
-static void clockShiftFunc(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv){
+void esTestClockShiftFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)ctx; (void)argc;
   esTimestampShiftClock(sqlite3_value_int64(argv[0]));
 }
@@ -59,17 +57,6 @@ static void clockShiftFunc(sqlite3_context *ctx, int argc,
 void esTestingNoteQuery(EsConn *p, const char *zSql){
   sqlite3_free(p->zLastQuery);
   p->zLastQuery = sqlite3_mprintf("%s", zSql);
-}
-
-int esTestingRegister(sqlite3 *db, EsConn *p){
-  static const EsFunction aFunc[] = {
-    { "es_test_rows_visited", 0, 0, 0, rowsVisitedFunc },
-    { "es_test_last_query",   0, 0, 0, lastQueryFunc },
-    { "es_test_next_uuid",    1, 0, 0, nextUuidFunc },
-    { "es_test_limit_length", 1, 0, 0, limitLengthFunc },
-    { "es_test_clock_shift",  1, 0, 0, clockShiftFunc },
-  };
-  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }
 
 #endif /* ES_TESTING */

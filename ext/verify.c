@@ -198,7 +198,7 @@ static int runChecks(Verify *pV, sqlite3_str *pProblems, int *pnProblem){
   return rc;
 }
 
-static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esVerifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   sqlite3 *db = p->db;
   sqlite3_str *pOut, *pProblems;
@@ -254,11 +254,4 @@ static void verifyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   esResultJson(ctx, zOut, -1, sqlite3_free);
-}
-
-int esVerifyRegister(sqlite3 *db, EsConn *p){
-  static const EsFunction aFunc[] = {
-    { "es_verify", 0, SQLITE_INNOCUOUS, 1, verifyFunc },
-  };
-  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

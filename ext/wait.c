@@ -54,7 +54,7 @@ static const char *cannotWait(sqlite3 *db){
   return 0;
 }
 
-static void waitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+void esWaitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   static const char zFunc[] = "es_wait";
   EsConn *p = (EsConn*)sqlite3_user_data(ctx);
   i64 iAfter, nTimeout = ES_WAIT_DEFAULT_MS, iDeadline, iPos = 0;
@@ -90,14 +90,4 @@ static void waitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                                              : ES_WAIT_POLL_MS);
   }
   sqlite3_result_int64(ctx, iPos);
-}
-
-int esWaitRegister(sqlite3 *db, EsConn *p){
-  /* DIRECTONLY: a call that can block for half a minute does not belong
-  ** in a view or a trigger, where a reader would not expect it. */
-  static const EsFunction aFunc[] = {
-    { "es_wait", 1, SQLITE_DIRECTONLY, 0, waitFunc },
-    { "es_wait", 2, SQLITE_DIRECTONLY, 0, waitFunc },
-  };
-  return esFunctionsDefine(db, p, aFunc, ES_ARRAYSIZE(aFunc));
 }

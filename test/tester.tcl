@@ -43,10 +43,21 @@ if {[info exists ::env(LD_PRELOAD)]} {
 } else {
   set ::es_preload ""
 }
-proc with_extension_env {script} {
-  if {$::es_preload ne ""} { set ::env(LD_PRELOAD) $::es_preload }
+# with_extension_env SCRIPT ?HOST?: HOST "interpreter" (python3, node)
+# also turns LeakSanitizer off for the child, which would report the
+# interpreter's own allocations still held at exit.
+proc with_extension_env {script {host program}} {
+  set saved ""
+  if {$::es_preload ne ""} {
+    set ::env(LD_PRELOAD) $::es_preload
+    if {$host eq "interpreter" && [info exists ::env(ASAN_OPTIONS)]} {
+      set saved $::env(ASAN_OPTIONS)
+      set ::env(ASAN_OPTIONS) "$saved:detect_leaks=0"
+    }
+  }
   set rc [catch {uplevel 1 $script} out opts]
   catch {unset ::env(LD_PRELOAD)}
+  if {$saved ne ""} { set ::env(ASAN_OPTIONS) $saved }
   return -options $opts $out
 }
 

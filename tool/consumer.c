@@ -59,7 +59,8 @@ static const char *zExtension = "./eventstore";
 static const char *zDb = "build/consumer/consumer.db";
 static int nSeconds = 10, nWriter = 2, nConsumer = 3, bKill = 0, bNoCas = 0;
 static unsigned seed = 1;
-static char zStopFile[600];
+static char zStopFile[600];     /* exists: the writers stop */
+static char zDoneFile[600];     /* exists: the consumers stop when idle */
 static char zCasLog[600];
 
 static double now(void){
@@ -130,6 +131,13 @@ static long long oneInt(sqlite3 *db, sqlite3_stmt *p){
 
 static int stopRequested(void){
   return access(zStopFile, F_OK)==0;
+}
+
+/* The consumers stop only once every writer has exited: a consumer that
+** stopped on the writers' signal could find nothing to read just before
+** a writer's last append commits (seen under make asan). */
+static int doneRequested(void){
+  return access(zDoneFile, F_OK)==0;
 }
 
 /* ------------------------------------------------------------- writers */
@@ -268,7 +276,7 @@ static void consumerMain(int iConsumer){
       }
     }
     if( n==0 ){
-      if( stopRequested() ) break;
+      if( doneRequested() ) break;
       sqlite3_bind_int64(c.pWait, 1, iCp);
       oneInt(c.db, c.pWait);
     }
@@ -327,6 +335,7 @@ static int runTrial(int nSecs){
 
   removeDb();
   unlink(zStopFile);
+  unlink(zDoneFile);
   unlink(zCasLog);
   db = openDb();
   exec(db, "PRAGMA journal_mode=WAL; SELECT es_init();"
@@ -373,6 +382,7 @@ static int runTrial(int nSecs){
          && now()<tCatchUp ){
     usleep(50000);
   }
+  close(open(zDoneFile, O_WRONLY|O_CREAT, 0644));
   for(i=nWriter; i<nProc; i++){
     int status;
     waitpid(aProc[i].pid, &status, 0);
@@ -443,6 +453,7 @@ int main(int argc, char **argv){
   }
   free(zDir);
   snprintf(zStopFile, sizeof(zStopFile), "%s.stop", zDb);
+  snprintf(zDoneFile, sizeof(zDoneFile), "%s.done", zDb);
   snprintf(zCasLog, sizeof(zCasLog), "%s.cas", zDb);
   rngState ^= (unsigned long long)seed * 0x9E3779B97F4A7C15ULL;
 
@@ -465,6 +476,7 @@ int main(int argc, char **argv){
     }
   }
   unlink(zStopFile);
+  unlink(zDoneFile);
   printf("%s\n", nFail ? "FAILED" : "all checks ok");
   return nFail ? 1 : 0;
 }

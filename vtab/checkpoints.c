@@ -159,24 +159,8 @@ static int ckRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid){
   return SQLITE_OK;
 }
 
-static sqlite3_module ckModule = {
-  .iVersion = 0,
-  .xCreate = 0,
-  .xConnect = ckConnect,
-  .xBestIndex = ckBestIndex,
-  .xDisconnect = ckDisconnect,
-  .xDestroy = ckDisconnect,
-  .xOpen = ckOpen,
-  .xClose = ckClose,
-  .xFilter = ckFilter,
-  .xNext = ckNext,
-  .xEof = ckEof,
-  .xColumn = ckColumn,
-  .xRowid = ckRowid,
-};
+static sqlite3_module ckModule = ES_EPONYMOUS_MODULE(ck);
 
 int esCheckpointsVtabRegister(sqlite3 *db, EsConn *p){
-  esConnRef(p);
-  return sqlite3_create_module_v2(db, "es_checkpoints", &ckModule, p,
-                                  esConnUnref);
+  return esVtabModuleRegister(db, p, "es_checkpoints", &ckModule);
 }

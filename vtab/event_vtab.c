@@ -571,32 +571,21 @@ static int eventRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid){
 }
 
 /* One module, registered under both names (eventConnect tells them
-** apart).  xCreate is NULL: eponymous-only. */
-static sqlite3_module eventModule = {
-  .iVersion = 0,
-  .xCreate = 0,
-  .xConnect = eventConnect,
-  .xBestIndex = eventBestIndex,
-  .xDisconnect = eventDisconnect,
-  .xDestroy = eventDisconnect,
-  .xOpen = eventOpen,
-  .xClose = eventClose,
-  .xFilter = eventFilter,
-  .xNext = eventNext,
-  .xEof = eventEof,
-  .xColumn = eventColumn,
-  .xRowid = eventRowid,
-};
+** apart). */
+static sqlite3_module eventModule = ES_EPONYMOUS_MODULE(event);
+
+/* Register pModule as zName; the module holds a reference to p, dropped
+** when SQLite forgets the module. */
+int esVtabModuleRegister(sqlite3 *db, EsConn *p, const char *zName,
+                         const sqlite3_module *pModule){
+  esConnRef(p);
+  return sqlite3_create_module_v2(db, zName, pModule, p, esConnUnref);
+}
 
 int esVtabRegister(sqlite3 *db, EsConn *p){
-  int rc;
-  esConnRef(p);
-  rc = sqlite3_create_module_v2(db, "event_all", &eventModule, p,
-                                esConnUnref);
+  int rc = esVtabModuleRegister(db, p, "event_all", &eventModule);
   if( rc==SQLITE_OK ){
-    esConnRef(p);
-    rc = sqlite3_create_module_v2(db, "event_stream", &eventModule, p,
-                                  esConnUnref);
+    rc = esVtabModuleRegister(db, p, "event_stream", &eventModule);
   }
   return rc;
 }
