@@ -567,13 +567,13 @@ const EsColumn *esColumnsByCode(char cCode);
 #define ES_PLAN_DESC     0x00001
 #define ES_PLAN_ORDERED  0x10000
 
-/* The virtual table object shared by both tables. */
+/* The virtual table object of all three tables (es_checkpoints too). */
 typedef struct EsVtab EsVtab;
 struct EsVtab {
   sqlite3_vtab base;
   EsConn *p;
   int bStream;            /* 1 for event_stream: a stream must be named */
-  const char *zName;      /* "event_all" or "event_stream" */
+  const char *zName;      /* "event_all", "event_stream", "es_checkpoints" */
 };
 
 /* How a plan's rows are read (esPlanArmKind). */
@@ -623,6 +623,8 @@ int esVtabRegister(sqlite3*, EsConn*);
   .xOpen = P##Open, .xClose = P##Close, .xFilter = P##Filter, \
   .xNext = P##Next, .xEof = P##Eof, .xColumn = P##Column, \
   .xRowid = P##Rowid }
+int esVtabConnect(sqlite3*, EsConn*, const char *zSql, const char *zName,
+                  sqlite3_vtab **ppVtab, char **pzErr);
 int esVtabModuleRegister(sqlite3*, EsConn*, const char *zName,
                          const sqlite3_module*);
 

@@ -107,6 +107,13 @@ struct EsSchemaObject {
     "(stream_key INTEGER PRIMARY KEY, aggregate_id TEXT NOT NULL," \
     " aggregate_type TEXT NOT NULL, UNIQUE(aggregate_id, aggregate_type))" }
 
+/* The columns of es_events that both formats have, the same way. */
+#define ES_EVENTS_POSITIONS \
+  "(global_position INTEGER PRIMARY KEY, stream_key INTEGER NOT NULL," \
+  " stream_position INTEGER NOT NULL,"
+#define ES_EVENTS_CONTEXT \
+  " tenant_id TEXT, actor_id TEXT, correlation_id BLOB, causation_id BLOB,"
+
 /* Format 2, the one this build writes (THE FORMAT above). */
 static const EsSchemaObject aFormat2[] = {
   ES_META_TABLE,
@@ -117,12 +124,9 @@ static const EsSchemaObject aFormat2[] = {
   { "index", "es_kinds_aggregate_type", "es_kinds", "INDEX",
     " ON es_kinds(aggregate_type)" },
   { "table", "es_events", "es_events", "TABLE",
-    "(global_position INTEGER PRIMARY KEY, stream_key INTEGER NOT NULL,"
-    " stream_position INTEGER NOT NULL, kind INTEGER NOT NULL,"
-    " event_id BLOB NOT NULL, event_version INTEGER, tenant_id TEXT,"
-    " actor_id TEXT, correlation_id BLOB, causation_id BLOB,"
-    " occurred_at INTEGER, stored_at INTEGER NOT NULL, data TEXT NOT NULL,"
-    " metadata TEXT)" },
+    ES_EVENTS_POSITIONS " kind INTEGER NOT NULL, event_id BLOB NOT NULL,"
+    " event_version INTEGER," ES_EVENTS_CONTEXT " occurred_at INTEGER,"
+    " stored_at INTEGER NOT NULL, data TEXT NOT NULL, metadata TEXT)" },
   ES_INDEX("es_events_stream", "UNIQUE INDEX", "(stream_key, stream_position)"),
   ES_INDEX("es_events_event_id", "UNIQUE INDEX", "(event_id)"),
   ES_INDEX("es_events_kind", "INDEX", "(kind)"),
@@ -151,13 +155,12 @@ static const EsSchemaObject aFormat1[] = {
   ES_META_TABLE,
   ES_STREAMS_TABLE,
   { "table", "es_events", "es_events", "TABLE",
-    "(global_position INTEGER PRIMARY KEY, stream_key INTEGER NOT NULL,"
-    " stream_position INTEGER NOT NULL, aggregate_id TEXT NOT NULL,"
+    ES_EVENTS_POSITIONS " aggregate_id TEXT NOT NULL,"
     " aggregate_type TEXT NOT NULL, event_id BLOB NOT NULL,"
     " event_type TEXT NOT NULL, event_version INTEGER NOT NULL,"
-    " tenant_id TEXT, actor_id TEXT, correlation_id BLOB, causation_id BLOB,"
-    " occurred_at INTEGER NOT NULL, stored_at INTEGER NOT NULL,"
-    " data TEXT NOT NULL, metadata TEXT NOT NULL)" },
+    ES_EVENTS_CONTEXT " occurred_at INTEGER NOT NULL,"
+    " stored_at INTEGER NOT NULL, data TEXT NOT NULL,"
+    " metadata TEXT NOT NULL)" },
   ES_INDEX("es_events_stream", "UNIQUE INDEX", "(stream_key, stream_position)"),
   ES_INDEX("es_events_event_id", "UNIQUE INDEX", "(event_id)"),
   ES_INDEX("es_events_event_type", "INDEX", "(event_type)"),
@@ -186,6 +189,8 @@ static const EsFormat aFormat[ES_SCHEMA_VERSION+1] = {
 #undef ES_GUARDED
 #undef ES_META_TABLE
 #undef ES_STREAMS_TABLE
+#undef ES_EVENTS_POSITIONS
+#undef ES_EVENTS_CONTEXT
 
 /* How many of the store's tables (of any format) exist in main. */
 static int countTables(EsConn *p, int *pn){

@@ -22,11 +22,6 @@ struct CkCursor {
   i64 iRow;
 };
 
-typedef struct CkVtab CkVtab;
-struct CkVtab {
-  sqlite3_vtab base;
-  EsConn *p;
-};
 
 enum { CK_NAME, CK_POSITION, CK_UPDATED_AT, CK_LAG };
 
@@ -39,27 +34,14 @@ static const char zListSql[] =
 static int ckConnect(sqlite3 *db, void *pAux, int argc,
                      const char *const *argv, sqlite3_vtab **ppVtab,
                      char **pzErr){
-  CkVtab *pTab;
-  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(name TEXT,"
-      " position INTEGER, updated_at TEXT COLLATE es_timestamp,"
-      " lag INTEGER)");
   (void)argc; (void)argv;
-  if( rc!=SQLITE_OK ){
-    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-    return rc;
-  }
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-  pTab = sqlite3_malloc(sizeof(CkVtab));
-  if( pTab==0 ) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->p = (EsConn*)pAux;
-  esConnRef(pTab->p);
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
+  return esVtabConnect(db, (EsConn*)pAux, "CREATE TABLE x(name TEXT,"
+      " position INTEGER, updated_at TEXT COLLATE es_timestamp,"
+      " lag INTEGER)", "es_checkpoints", ppVtab, pzErr);
 }
 
 static int ckDisconnect(sqlite3_vtab *pVtab){
-  CkVtab *pTab = (CkVtab*)pVtab;
+  EsVtab *pTab = (EsVtab*)pVtab;
   esConnUnref(pTab->p);
   sqlite3_free(pTab);
   return SQLITE_OK;
@@ -81,7 +63,7 @@ static int ckOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
   CkCursor *pCur = sqlite3_malloc(sizeof(CkCursor));
   if( pCur==0 ) return SQLITE_NOMEM;
   memset(pCur, 0, sizeof(*pCur));
-  pCur->p = ((CkVtab*)pVtab)->p;
+  pCur->p = ((EsVtab*)pVtab)->p;
   *ppCur = &pCur->base;
   return SQLITE_OK;
 }

@@ -51,13 +51,37 @@ struct EsCursor {
 };
 
 /*
+** The common part of each table's xConnect: declare the table zSql, mark
+** it innocuous (reading the store has no side effects, so views and
+** triggers may use it even with trusted_schema off) and make its EsVtab,
+** named zName, holding a reference to p.
+*/
+int esVtabConnect(sqlite3 *db, EsConn *p, const char *zSql,
+                  const char *zName, sqlite3_vtab **ppVtab, char **pzErr){
+  EsVtab *pTab;
+  int rc = sqlite3_declare_vtab(db, zSql);
+  if( rc!=SQLITE_OK ){
+    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    return rc;
+  }
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  pTab = sqlite3_malloc(sizeof(EsVtab));
+  if( pTab==0 ) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->p = p;
+  pTab->zName = zName;
+  esConnRef(p);
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+/*
 ** xConnect of both tables: argv[0] is the module's name, which says which
 ** one this is.
 */
 static int eventConnect(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,
                         char **pzErr){
-  EsVtab *pTab;
   sqlite3_str *pStr = sqlite3_str_new(db);
   char *zSql;
   int i, rc, bStream = argc>0 && sqlite3_stricmp(argv[0], "event_stream")==0;
@@ -70,24 +94,11 @@ static int eventConnect(sqlite3 *db, void *pAux, int argc,
   sqlite3_str_appendchar(pStr, 1, ')');
   zSql = sqlite3_str_finish(pStr);
   if( zSql==0 ) return SQLITE_NOMEM;
-  rc = sqlite3_declare_vtab(db, zSql);
+  rc = esVtabConnect(db, (EsConn*)pAux, zSql,
+                     bStream ? "event_stream" : "event_all", ppVtab, pzErr);
   sqlite3_free(zSql);
-  if( rc!=SQLITE_OK ){
-    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-    return rc;
-  }
-  /* Reading the store has no side effects: allow use from views and
-  ** triggers even with trusted_schema off. */
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-  pTab = sqlite3_malloc(sizeof(EsVtab));
-  if( pTab==0 ) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->p = (EsConn*)pAux;
-  pTab->bStream = bStream;
-  pTab->zName = bStream ? "event_stream" : "event_all";
-  esConnRef(pTab->p);
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
+  if( rc==SQLITE_OK ) ((EsVtab*)*ppVtab)->bStream = bStream;
+  return rc;
 }
 
 /*
