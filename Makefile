@@ -151,8 +151,13 @@ pg-install: deps
 pg-uninstall:
 	@$(MAKE) -s -C sql/postgres uninstall PG_CONFIG=$(PG_CONFIG) >/dev/null
 
-test: deps pg-install eventstore.so build/testing/eventstore.so build/static_link build/oom_test \
-      build/wait_test tool/consumer libeventstore.a dist/eventstore.c $(REPLAY)
+# What the suite runs besides tclsh (tool/mutate.tcl builds the same).
+TEST_PROGRAMS = eventstore.so build/testing/eventstore.so build/static_link \
+                build/oom_test build/wait_test tool/consumer libeventstore.a \
+                dist/eventstore.c $(REPLAY)
+test-programs: $(TEST_PROGRAMS)
+
+test: deps pg-install $(TEST_PROGRAMS)
 	@$(TCLSH) test/all.tcl
 
 demo: deps eventstore.so
@@ -190,8 +195,7 @@ asan: deps build/asan/eventstore.so build/asan/static_link build/asan/oom_test \
 	ES_EXTENSION=build/asan/eventstore.so ES_TESTING_EXTENSION=build/asan/eventstore.so \
 	ES_BINDIR=build/asan $(TCLSH) test/all.tcl
 
-valgrind: deps eventstore.so build/testing/eventstore.so build/static_link build/oom_test \
-          build/wait_test tool/consumer $(REPLAY)
+valgrind: deps $(TEST_PROGRAMS)
 	@tool/deps.sh valgrind
 	ES_VALGRIND=1 $(TCLSH) test/all.tcl
 
@@ -261,7 +265,7 @@ fuzz: deps-fuzz
 clean:
 	rm -rf eventstore.so libeventstore.a dist build tool/bench tool/torture tool/consumer
 
-.PHONY: all check-version FORCE amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg torture fuzz mutate clean
+.PHONY: all check-version FORCE amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).

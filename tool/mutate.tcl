@@ -1,12 +1,16 @@
 # mutate.tcl -- break each guarantee on purpose and see which tests catch it.
 #
 #   tclsh tool/mutate.tcl [NAME ...]        (make mutate)
+#   tclsh tool/mutate.tcl --check            (test/mutations.test)
 #
 # For each mutation below: copy the sources into build/mutate/NAME, make
 # the one change (the text must occur exactly once), build, run the whole
 # suite there, and report the tests that failed.  A mutation that no test
 # catches is a hole in the suite: it gets a test.  The results go to
-# build/mutate/report.md, in the form test/README.md lists them.
+# build/mutate/report.md, in the form test/README.md lists them.  --check
+# only says whether every mutation still applies to the sources (its text
+# occurs exactly once), so that a change that moves the text is noticed by
+# `make test` rather than by the next `make mutate`.
 set top [file dirname [file dirname [file normalize [info script]]]]
 cd $top
 
@@ -48,6 +52,24 @@ proc occurrences {hay needle} {
   return $n
 }
 
+if {[lindex $argv 0] eq "--check"} {
+  set nBad 0
+  foreach {name file old new what} $mutations {
+    if {[catch {set fd [open $file]; set src [read $fd]; close $fd}]} {
+      puts "$name: no file $file"
+      incr nBad
+      continue
+    }
+    set n [occurrences $src $old]
+    if {$n != 1} {
+      puts "$name: the text occurs $n times in $file"
+      incr nBad
+    }
+  }
+  puts "[expr {[llength $mutations] / 5}] mutations, $nBad that do not apply"
+  exit [expr {$nBad > 0}]
+}
+
 set only $argv
 file mkdir build/mutate
 set report [open build/mutate/report.md w]
@@ -70,7 +92,7 @@ foreach {name file old new what} $mutations {
   set src [string replace $src $at [expr {$at + [string length $old] - 1}] $new]
   set fd [open $dir/$file w]; puts -nonewline $fd $src; close $fd
   puts "== $name ($what)"
-  if {[catch {exec make -s -C $dir eventstore.so build/testing/eventstore.so build/static_link build/oom_test 2>@1} out]} {
+  if {[catch {exec make -s -C $dir test-programs 2>@1} out]} {
     puts "$name: does not build:\n$out"
     exit 1
   }
