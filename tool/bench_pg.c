@@ -1,7 +1,7 @@
 /*
 ** bench_pg.c -- tool/bench --pg CONNINFO: the PostgreSQL twin against
 ** hand-written PostgreSQL, side by side (make bench-pg starts a throwaway
-** cluster for it, tool/bench_pg.sh).
+** cluster for it, tool/bench_pg.tcl).
 **
 **   P1a  W1a: 10,000 streams x 10 events, one event per append, one
 **        transaction
