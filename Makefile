@@ -223,6 +223,11 @@ bench-wait: eventstore.so tool/bench
 bench-pg: deps tool/bench
 	$(TCLSH) tool/bench_pg.tcl
 
+# Where the twin's append spends its time (pg_stat_statements, function
+# times), against the hand-written statements, through pgbench.
+bench-pg-profile: deps
+	$(TCLSH) tool/bench_pg_profile.tcl
+
 # Exactly-once consumers under SIGKILL (tool/consumer.c).
 tool/consumer: tool/consumer.c
 	$(CC) -O2 $(WARN) -o $@ tool/consumer.c -lsqlite3
@@ -265,7 +270,7 @@ fuzz: deps-fuzz
 clean:
 	rm -rf eventstore.so libeventstore.a dist build tool/bench tool/torture tool/consumer
 
-.PHONY: all check-version FORCE amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg torture fuzz mutate clean
+.PHONY: all check-version FORCE amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg bench-pg-profile torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).
