@@ -10,7 +10,8 @@
 # their ratio, then, for the twin, the time of each PL/pgSQL function
 # (self and total, per call) and of the statements run inside them
 # (pg_stat_statements.track = all), so that docs/postgres.md can say
-# where the time goes.
+# where the time goes; and the plan of P2's read of one stream on each
+# side.
 set top [file dirname [file dirname [file normalize [info script]]]]
 cd $top
 source [file join $top test pg.tcl]
@@ -83,11 +84,21 @@ INSERT INTO bench_hand.events VALUES (:n + 1, 'order-' || :s, :v + 1, gen_random
 UPDATE bench_hand.counter SET n = :n + 1 WHERE id = 1;
 COMMIT;
 }]]
+  # One stream read both ways (P2's query), planned and timed.
+  set plans {}
+  foreach {side sql} {
+    twin {SELECT global_position, stream_id, stream_position, event_id, event_type, data, occurred_at FROM bench_ext.event_stream('order-7:Order')}
+    hand-written {SELECT global_position, stream_id, stream_position, event_id, event_type, payload, created_at FROM bench_hand.events WHERE stream_id = 'order-7' ORDER BY stream_position}
+  } {
+    psql -c "VACUUM ANALYZE"
+    append plans "\n$side:\n" [psql -A -t -c "EXPLAIN (ANALYZE, COSTS off) $sql"] "\n"
+  }
   puts "appends of one event, each its own transaction, $nAppend of each, one client"
   puts [format "twin %.0f/s, hand-written %.0f/s, ratio %.2f" $tpsExt $tpsHand \
             [expr {$tpsExt / $tpsHand}]]
   puts "\nthe twin's functions, by self time (µs per call):\n$funcs"
   puts "\nstatements run $nAppend times or more, by total time (µs per call):\n$stmts"
+  puts "\none stream read (P2's query), EXPLAIN ANALYZE:$plans"
 } err]
 pg_stop
 if {$rc} { puts stderr $err; exit 1 }
