@@ -9,6 +9,7 @@
 **   tool/bench --seed                the workloads against the second
 **                                    baseline, the seed library's schema
 **   tool/bench --scale --floor       the scale run of the floor's writes
+**   tool/bench --page-size N W1a     at another page size (PRAGMA page_size)
 **   tool/bench --pg CONNINFO         the PostgreSQL twin (bench_pg.c;
 **                                    make bench-pg starts a server for it)
 **   tool/bench --wait                es_wait: wake-up delay, and the
@@ -374,8 +375,10 @@ int main(int argc, char **argv){
     for(iW=0; iW<N_WORKLOAD; iW++) aSelected[iW] = aWorkload[iW].eGroup==eGroup;
   }
 
-  printf("eventstore bench: SQLite %s, %d rounds, median events/s%s\n",
-         sqlite3_libversion(), nRound, nPageSize ? ", page_size set" : "");
+  printf("eventstore bench: SQLite %s, %d rounds, median events/s",
+         sqlite3_libversion(), nRound);
+  if( nPageSize ) printf(", page_size %d", nPageSize);
+  printf("\n");
   printf("%-4s %13s %13s %7s %10s %10s  %s\n", "",
          bFloor ? "floor" : "extension", bSeed ? "seed schema" : "hand-written",
          "ratio", "RSS ext", bSeed ? "RSS seed" : "RSS hand", "workload");
