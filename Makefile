@@ -229,11 +229,11 @@ bench-pg-profile: deps
 	$(TCLSH) tool/bench_pg_profile.tcl
 
 # Exactly-once consumers under SIGKILL (tool/consumer.c).
-tool/consumer: tool/consumer.c
+tool/consumer: tool/consumer.c tool/tool_util.h
 	$(CC) -O2 $(WARN) -o $@ tool/consumer.c -lsqlite3
 
 # Many processes on one file, with and without SIGKILL (tool/torture.c).
-tool/torture: tool/torture.c
+tool/torture: tool/torture.c tool/tool_util.h
 	$(CC) -O2 $(WARN) -o $@ tool/torture.c -lsqlite3
 
 TORTURE_SECONDS ?= 20

@@ -50,6 +50,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "tool_util.h"
 
 #define MAX_PROCS 32
 #define N_STREAMS 50
@@ -63,29 +64,6 @@ static char zStopFile[600];     /* exists: the writers stop */
 static char zDoneFile[600];     /* exists: the consumers stop when idle */
 static char zCasLog[600];
 
-static double now(void){
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec/1e9;
-}
-
-static unsigned long long rngState = 88172645463325252ULL;
-static unsigned rnd(unsigned n){
-  rngState ^= rngState << 13;
-  rngState ^= rngState >> 7;
-  rngState ^= rngState << 17;
-  return (unsigned)(rngState % n);
-}
-
-static void fatal(const char *zFmt, ...){
-  va_list ap;
-  va_start(ap, zFmt);
-  fprintf(stderr, "consumer: ");
-  vfprintf(stderr, zFmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  exit(2);
-}
 
 static sqlite3 *openDb(void){
   sqlite3 *db;
@@ -430,6 +408,7 @@ static void usage(void){
 int main(int argc, char **argv){
   int i, nFail, bSelfTest = 0;
   char *zDir, *zSlash;
+  zToolName = "consumer: ";
   for(i=1; i<argc; i++){
     const char *z = argv[i];
     if( strcmp(z, "--seconds")==0 && i+1<argc ) nSeconds = atoi(argv[++i]);

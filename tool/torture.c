@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
+#include "tool_util.h"
 
 #define MAX_PROCS 64
 #define N_HOT 5
@@ -64,29 +65,6 @@ static int nProc = 4, nReader = 1, nSeconds = 10, bKill = 0, bSelfTest = 0;
 static const char *zJournal = "wal", *zSync = "normal";
 static unsigned seed = 1;
 
-static double now(void){
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec/1e9;
-}
-
-/* xorshift: each process has its own state. */
-static unsigned long long rngState = 88172645463325252ULL;
-static unsigned rnd(unsigned n){
-  rngState ^= rngState << 13;
-  rngState ^= rngState >> 7;
-  rngState ^= rngState << 17;
-  return (unsigned)(rngState % n);
-}
-
-static void fatal(const char *zFmt, ...){
-  va_list ap;
-  va_start(ap, zFmt);
-  vfprintf(stderr, zFmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  exit(2);
-}
 
 static sqlite3 *openDb(void){
   sqlite3 *db;
