@@ -460,8 +460,8 @@ static int scaleRun(int eVariant){
   if( eVariant==V_FLOOR ) floorClose(&f); else writerClose(&w);
   printf("%s: append cost per event: %.2f us at 100k, %.2f us at 10M: ratio %.2f%s\n",
          zWho, tFirst/SCALE_WINDOW*1e6, tLast/SCALE_WINDOW*1e6, tLast/tFirst,
-         bExt ? " (target <= 1.5)" : "");
-  if( tLast/tFirst>1.5 ) nFail++;
+         bExt ? " (target <= 2.0, issue 17)" : "");
+  if( tLast/tFirst>2.0 ) nFail++;
   {
     ScanArg scan;
     Result res;
