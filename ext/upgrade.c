@@ -39,8 +39,10 @@ static int ownIndexes(EsConn *p, char **pzList){
     sqlite3_str_appendall(pStr, (const char*)sqlite3_column_text(pStmt, 0));
   }
   if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt); else sqlite3_finalize(pStmt);
-  *pzList = sqlite3_str_finish(pStr);
+  /* The error code is read before sqlite3_str_finish() frees pStr
+  ** (valgrind found it read after). */
   if( rc==SQLITE_OK && sqlite3_str_errcode(pStr)==SQLITE_NOMEM ) rc = SQLITE_NOMEM;
+  *pzList = sqlite3_str_finish(pStr);
   return rc;
 }
 
