@@ -98,30 +98,25 @@ const char *esArgsStreamIdProblem(const char *z, int n, int *pnId){
 }
 
 /*
-** A real that must be an integer: its value in *pv, or 1 if it has a
-** fraction or is out of range.  The range test comes first: casting an
-** out-of-range double to an integer is undefined behaviour (found by
-** fuzz_append).
-*/
-static int integralReal(double r, i64 *pv){
-  if( !(r>-9.0e18 && r<9.0e18) || r!=(double)(i64)r ) return 1;
-  *pv = (i64)r;
-  return 0;
-}
-
-/*
 ** The value of numeric (integer or real) argument zArg of zFunc in *pv,
 ** or 1 after an error if it is a real with a fraction or out of range.
+** The range test comes first: casting an out-of-range double to an
+** integer is undefined behaviour (found by fuzz_append).
 */
 static int numberArg(sqlite3_context *ctx, sqlite3_value *pVal,
                      const char *zFunc, const char *zArg, i64 *pv){
+  double r;
   if( sqlite3_value_type(pVal)==SQLITE_INTEGER ){
     *pv = sqlite3_value_int64(pVal);
-  }else if( integralReal(sqlite3_value_double(pVal), pv) ){
+    return 0;
+  }
+  r = sqlite3_value_double(pVal);
+  if( !(r>-9.0e18 && r<9.0e18) || r!=(double)(i64)r ){
     esResultError(ctx, SQLITE_ERROR, "%s: %s %g is not an integer",
-                  zFunc, zArg, sqlite3_value_double(pVal));
+                  zFunc, zArg, r);
     return 1;
   }
+  *pv = (i64)r;
   return 0;
 }
 
