@@ -1170,6 +1170,11 @@ BEGIN
       WHERE v.stream_id = %1$I.es__stream_key(''event_stream'', $1)
       ORDER BY v.stream_position'
   $f$, current_schema());
+  -- The function form of event_stream runs in its caller's context, with
+  -- the caller's search_path, which need not name this schema: the one
+  -- helper it calls finds its own helpers all the same.
+  EXECUTE format('ALTER FUNCTION %1$I.es__stream_key(text, text)'
+                 ' SET search_path = %1$I, pg_temp', current_schema());
   FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
             WHERE p.pronamespace = current_schema()::regnamespace
               AND p.prosecdef
