@@ -151,13 +151,19 @@ pg-install: deps
 pg-uninstall:
 	@$(MAKE) -s -C sql/postgres uninstall PG_CONFIG=$(PG_CONFIG) >/dev/null
 
+# The Python package (bindings/python, docs/python.md): the extension
+# copied into it, so that `pip install ./bindings/python` installs both.
+python: eventstore.so
+	@mkdir -p bindings/python/eventstore/lib
+	cp eventstore.so bindings/python/eventstore/lib/eventstore.so
+
 # What the suite runs besides tclsh (tool/mutate.tcl builds the same).
 TEST_PROGRAMS = eventstore.so build/testing/eventstore.so build/static_link \
                 build/oom_test build/wait_test tool/consumer libeventstore.a \
                 dist/eventstore.c $(REPLAY)
 test-programs: $(TEST_PROGRAMS)
 
-test: deps pg-install $(TEST_PROGRAMS)
+test: deps pg-install $(TEST_PROGRAMS) python
 	@$(TCLSH) test/all.tcl
 
 demo: deps eventstore.so
@@ -268,9 +274,10 @@ fuzz: deps-fuzz
 	done
 
 clean:
-	rm -rf eventstore.so libeventstore.a dist build tool/bench tool/torture tool/consumer
+	rm -rf eventstore.so libeventstore.a dist build tool/bench tool/torture tool/consumer \
+	  bindings/python/eventstore/lib
 
-.PHONY: all check-version FORCE amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg bench-pg-profile torture fuzz mutate clean
+.PHONY: all check-version FORCE python amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg bench-pg-profile torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).
