@@ -234,6 +234,11 @@ bench-pg: deps tool/bench
 bench-pg-profile: deps
 	$(TCLSH) tool/bench_pg_profile.tcl
 
+# The Python binding against hand-written Python on the same file
+# (bindings/python/bench.py; docs/python.md).
+bench-python: python
+	/usr/bin/python3 bindings/python/bench.py
+
 # Exactly-once consumers under SIGKILL (tool/consumer.c).
 tool/consumer: tool/consumer.c tool/tool_util.h
 	$(CC) -O2 $(WARN) -o $@ tool/consumer.c -lsqlite3
@@ -277,7 +282,7 @@ clean:
 	rm -rf eventstore.so libeventstore.a dist build tool/bench tool/torture tool/consumer \
 	  bindings/python/eventstore/lib
 
-.PHONY: all check-version FORCE python amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg bench-pg-profile torture fuzz mutate clean
+.PHONY: all check-version FORCE python amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg bench-pg-profile bench-python torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).

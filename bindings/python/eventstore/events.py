@@ -63,9 +63,9 @@ class DomainEvent:
             cls.__annotations__ = own
         # `event_type = "X"` without an annotation still sets the type.
         if "event_type" in cls.__dict__ and "event_type" not in own:
-            own["event_type"] = "str"
+            own["event_type"] = str
         if "event_type" not in cls.__dict__:
-            own["event_type"] = "str"
+            own["event_type"] = str
             cls.event_type = cls.__name__
         dataclass(frozen=True, kw_only=True, repr=False)(cls)
         cls._data_fields = None   # filled on first use (codec.data_fields)

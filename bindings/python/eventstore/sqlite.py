@@ -27,7 +27,9 @@ class SQLiteEventStore(ExtensionStore):
             ...
 
     The connection opens on first use too; `close()` (or leaving the
-    `async with`) closes it.  Several processes may use one file at once.
+    `async with`) closes it.  Several processes may use one file at once:
+    a call that finds the file locked waits up to busy_timeout
+    milliseconds, on another thread, without blocking the event loop.
     """
 
     def __init__(self, database: str, wal_mode: bool = True, busy_timeout: int = 5000,
@@ -39,8 +41,7 @@ class SQLiteEventStore(ExtensionStore):
                 or busy_timeout < 0:
             raise ValueError(f"SQLiteEventStore: busy_timeout must be milliseconds >= 0, "
                              f"not {busy_timeout!r}")
-        super().__init__(SQLiteBackend(database, wal_mode, busy_timeout,
-                                       threaded=database != ":memory:"),
+        super().__init__(SQLiteBackend(database, wal_mode, busy_timeout),
                          query.SQLITE, event_registry)
 
     @property
@@ -61,10 +62,11 @@ class SQLiteEventStore(ExtensionStore):
 
     @property
     def connection(self) -> Any:
-        """The sqlite3 connection (with the extension loaded), for SQL of
-        one's own: es_checkpoint, es_snapshot, ... (None until opened).  A
-        file store's connection belongs to its thread: use it there, or
-        open a connection of your own with eventstore.connect()."""
+        """The sqlite3 connection (with the extension loaded, in autocommit
+        mode, busy timeout 0), for SQL of one's own: es_checkpoint,
+        es_snapshot, ... (None until opened).  Use it from the event loop's
+        thread; for long work of one's own, open a connection with
+        eventstore.connect()."""
         return self._backend.conn
 
     async def connect(self) -> None:
