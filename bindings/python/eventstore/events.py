@@ -62,17 +62,19 @@ class DomainEvent:
             own = {}
             cls.__annotations__ = own
         # `event_type = "X"` without an annotation still sets the type.
-        if "event_type" in cls.__dict__ and "event_type" not in own:
-            own["event_type"] = str
+        # A class that sets none gets its own name (or the name it is
+        # registered under), not its parent's: the default is "", which
+        # __post_init__ replaces.
+        own["event_type"] = str
         if "event_type" not in cls.__dict__:
-            own["event_type"] = str
-            cls.event_type = cls.__name__
+            cls.event_type = ""
+        cls._event_type_name = None     # register_event(event_type=...)
         dataclass(frozen=True, kw_only=True, repr=False)(cls)
         cls._data_fields = None   # filled on first use (codec.data_fields)
 
     def __post_init__(self) -> None:
         if not self.event_type:
-            object.__setattr__(self, "event_type", type(self).__name__)
+            object.__setattr__(self, "event_type", event_type_of(type(self)))
         if not isinstance(self.event_version, int) or self.event_version < 1:
             raise ValueError(f"{type(self).__name__}: event_version must be an "
                              f"integer >= 1, not {self.event_version!r}")
@@ -135,6 +137,12 @@ class DomainEvent:
 DomainEvent.ENVELOPE = frozenset(f.name for f in dataclasses.fields(DomainEvent))
 
 
+def event_type_of(cls: type) -> str:
+    """The event_type a class's events get when they do not name one."""
+    return (cls.__dataclass_fields__["event_type"].default
+            or cls.__dict__.get("_event_type_name") or cls.__name__)
+
+
 def _uuid_or_text(text: str) -> UUID | str:
     """A UUID when the text is one in canonical form, else the text itself:
     aggregate and tenant ids are any text in the store."""
@@ -157,13 +165,19 @@ class EventRegistry:
     def register(self, cls: type[DomainEvent], event_type: str | None = None):
         if not (isinstance(cls, type) and issubclass(cls, DomainEvent)):
             raise TypeError(f"register_event: {cls!r} is not a DomainEvent subclass")
-        name = event_type or cls.event_type or cls.__name__
+        name = event_type or event_type_of(cls)
+        explicit = cls.__dataclass_fields__["event_type"].default
+        if explicit and name != explicit:
+            raise ValueError(f"register_event: {cls.__qualname__} sets event_type "
+                             f"{explicit!r}, not {name!r}")
         known = self._classes.get(name)
         if known is not None and known is not cls and \
                 (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
             raise ValueError(f"register_event: event type {name!r} is already "
                              f"registered to {known.__module__}.{known.__qualname__}")
         self._classes[name] = cls
+        if name != cls.__name__ and not explicit:
+            cls._event_type_name = name
         return cls
 
     def get(self, event_type: str) -> type[DomainEvent]:

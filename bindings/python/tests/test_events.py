@@ -107,6 +107,19 @@ class EventTest(unittest.TestCase):
         from eventstore import get_event_class
         self.assertIs(get_event_class("FormOne"), FormOne)
         self.assertIs(get_event_class("form.two"), FormTwo)
+        # Its events carry the name it is registered under.
+        self.assertEqual(FormTwo(aggregate_id="f").event_type, "form.two")
+        with self.assertRaisesRegex(ValueError, "sets event_type 'thing.renamed', not 'x'"):
+            register_event(Renamed, event_type="x")
+
+    def test_subclass_gets_its_own_type(self):
+        class Child(Renamed):
+            pass
+
+        class Grandchild(Named):
+            pass
+        self.assertEqual(Child(aggregate_id="c").event_type, "Child")
+        self.assertEqual(Grandchild(aggregate_id="c", title="t").event_type, "Grandchild")
 
     def test_from_json(self):
         u = uuid4()
