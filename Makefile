@@ -25,7 +25,7 @@ EXT_SRC  = ext/eventstore.c ext/conn.c ext/schema.c ext/storage.c ext/scope.c \
            ext/testing.c \
            ext/args.c ext/batch.c ext/result.c ext/utf8.c ext/upgrade.c \
            ext/names.c ext/checkpoint.c ext/wait.c ext/member.c \
-           ext/snapshot.c \
+           ext/snapshot.c ext/import.c \
            ext/json.c ext/arena.c ext/timestamp.c ext/uuid.c \
            vtab/columns.c vtab/plan.c vtab/sql.c vtab/event_vtab.c \
            vtab/checkpoints.c

@@ -24,6 +24,13 @@ int esAppendError(EsAppend *pA, int rc, const char *zFmt, ...){
     va_start(ap, zFmt);
     pA->zErr = sqlite3_vmprintf(zFmt, ap);
     va_end(ap);
+    /* es_import shares the append's checks, whose messages name
+    ** es_append: every message names the function that was called. */
+    if( pA->pImport && pA->zErr && strncmp(pA->zErr, "es_append:", 10)==0 ){
+      char *z = sqlite3_mprintf("es_import:%s", pA->zErr+10);
+      sqlite3_free(pA->zErr);
+      pA->zErr = z;
+    }
     pA->rcErr = pA->zErr ? rc : SQLITE_NOMEM;
   }
   return pA->rcErr;
@@ -41,7 +48,7 @@ int esAppendDbError(EsAppend *pA, int rc){
   }
   if( (rcExtended & 0xff)==(rc & 0xff) ) rc = rcExtended;
   if( (rc & 0xff)==SQLITE_BUSY
-   && (zLock = esScopeLockError(pA->p, "es_append", rc))!=0 ){
+   && (zLock = esScopeLockError(pA->p, esAppendName(pA), rc))!=0 ){
     esAppendError(pA, rc, "%s", zLock);
     sqlite3_free(zLock);
     return pA->rcErr;
@@ -385,9 +392,14 @@ static int insertEvents(EsAppend *pA){
   rc = newKinds(pA);
   if( rc ) return rc;
   /* stored_at never goes backwards along global_position, even if the
-  ** clock does: a stored_at range is then a global_position range. */
-  iStoredAt = esTimestampNow();
-  if( iStoredAt<pA->iLastStoredAt ) iStoredAt = pA->iLastStoredAt;
+  ** clock does: a stored_at range is then a global_position range.  An
+  ** import brings its own (esImportCheck has compared it). */
+  if( pA->pImport ){
+    iStoredAt = pA->pImport->iStoredAt;
+  }else{
+    iStoredAt = esTimestampNow();
+    if( iStoredAt<pA->iLastStoredAt ) iStoredAt = pA->iLastStoredAt;
+  }
 
   rc = esConnStmt(pA->p, ES_STMT_INSERT_EVENT, &pStmt);
   if( rc!=SQLITE_OK ) return esAppendDbError(pA, rc);
@@ -504,7 +516,10 @@ static int appendInScope(EsAppend *pA){
   rc = checkSchemaIfChanged(pA);
   if( rc ) return rc;
 
-  if( !versionMatches(pA->iExpected, pA->iVersion) ){
+  if( pA->pImport ){
+    rc = esImportCheck(pA);
+    if( rc ) return rc;
+  }else if( !versionMatches(pA->iExpected, pA->iVersion) ){
     rc = esIdempotencyReplay(pA, &bReplay);
     if( rc ) return rc;
     if( bReplay ) return SQLITE_OK;
@@ -555,13 +570,14 @@ static int appendWithScope(EsAppend *pA){
   EsConn *p = pA->p;
   int rc = esScopeBegin(p, &pA->scope);
   if( rc==SQLITE_MISUSE ){
-    char *z = esScopeOrphanError("es_append");
+    char *z = esScopeOrphanError(esAppendName(pA));
     esAppendError(pA, SQLITE_ERROR, "%s", z ? z : "out of memory");
     sqlite3_free(z);
     return pA->rcErr;
   }
   if( rc!=SQLITE_OK ){
-    char *zLock = esScopeLockError(p, "es_append", sqlite3_extended_errcode(p->db));
+    char *zLock = esScopeLockError(p, esAppendName(pA),
+                                   sqlite3_extended_errcode(p->db));
     if( zLock ){
       esAppendError(pA, sqlite3_extended_errcode(p->db), "%s", zLock);
       sqlite3_free(zLock);
@@ -597,39 +613,49 @@ static void appendResult(sqlite3_context *ctx, EsAppend *pA){
 
 void esAppendFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   EsAppend a;
-  EsConn *p = (EsConn*)sqlite3_user_data(ctx);
-  int rc;
 
   memset(&a, 0, sizeof(a));
-  a.p = p;
+  a.p = (EsConn*)sqlite3_user_data(ctx);
   if( esArgsStreamParts(ctx, argv[0], argv[1], "es_append", &a.aggId,
                         &a.aggType)
    || esArgsExpectedVersion(ctx, argv[2], "es_append", &a.iExpected) ){
     return;
   }
-  rc = parseEvents(&a, argc, argv);
+  parseEvents(&a, argc, argv);
+  esAppendRun(ctx, &a);
+}
+
+/*
+** The rest of es_append (and of es_import, import.c) once the arguments
+** are parsed into pA, or pA->zErr says why they could not be: the batch's
+** own duplicates, the append in its scope, the result.  Frees what pA
+** holds.
+*/
+void esAppendRun(sqlite3_context *ctx, EsAppend *pA){
+  EsConn *p = pA->p;
+  int rc = pA->rcErr;
   if( rc==SQLITE_OK && p->bInAppend ){
-    rc = esAppendError(&a, SQLITE_ERROR, "es_append: called recursively (from"
+    rc = esAppendError(pA, SQLITE_ERROR, "es_append: called recursively (from"
                      " a trigger on the store?)");
   }
-  if( rc==SQLITE_OK ) rc = esIdempotencyBatch(&a);
+  if( rc==SQLITE_OK ) rc = esIdempotencyBatch(pA);
   if( rc==SQLITE_OK ){
     i64 iSavedRowid = sqlite3_last_insert_rowid(p->db);
     p->bInAppend = 1;
-    rc = appendWithScope(&a);
+    rc = appendWithScope(pA);
     p->bInAppend = 0;
     sqlite3_set_last_insert_rowid(p->db, iSavedRowid);
     if( p->bSchemaChanged ) esConnForgetStatements(p);
   }
 
   if( rc==SQLITE_OK ){
-    appendResult(ctx, &a);
+    appendResult(ctx, pA);
   }else{
-    esResultErrorMsg(ctx, a.rcErr, a.rcErr==SQLITE_NOMEM ? 0 : a.zErr);
-    if( a.rcErr!=SQLITE_NOMEM ) a.zErr = 0;   /* freed by esResultErrorMsg */
+    esResultErrorMsg(ctx, pA->rcErr, pA->rcErr==SQLITE_NOMEM ? 0 : pA->zErr);
+    if( pA->rcErr!=SQLITE_NOMEM ) pA->zErr = 0;   /* freed by esResultErrorMsg */
   }
-  sqlite3_free(a.zErr);
-  sqlite3_free(a.aDupOf);
-  sqlite3_free(a.aStoredPos);
-  esBatchFree(&a.batch);
+  sqlite3_free(pA->zErr);
+  sqlite3_free(pA->aDupOf);
+  sqlite3_free(pA->aStoredPos);
+  esBatchFree(&pA->batch);
 }

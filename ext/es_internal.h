@@ -393,9 +393,17 @@ int  esScopeRunWrite(sqlite3_context*, const char *zFunc, int eFlags,
 
 /* ------------------------------------------------ append.c, idempotency.c */
 /* The state of one es_append call. */
+/* es_import's positions and time (import.c); es_append has none. */
+typedef struct EsImport EsImport;
+struct EsImport {
+  i64 iGlobalPosition;  /* the first event's global position */
+  i64 iStoredAt;        /* every event's stored_at, Unix microseconds */
+};
+
 typedef struct EsAppend EsAppend;
 struct EsAppend {
   EsConn *p;
+  const EsImport *pImport;  /* es_import's, or 0 for es_append */
   EsScope scope;
   EsText aggId;
   EsText aggType;
@@ -419,6 +427,12 @@ int esAppendDbError(EsAppend*, int rc);
 /* A refusal of the batch (see THE RULE in scope.c). */
 #define esAppendRefusal(pA, rc, ...) \
   esAppendError(pA, esScopeRefuse(&(pA)->scope, rc), __VA_ARGS__)
+
+/* The function's name for messages: es_append or es_import. */
+#define esAppendName(pA) ((pA)->pImport ? "es_import" : "es_append")
+void esAppendRun(sqlite3_context*, EsAppend*);
+int  esImportCheck(EsAppend*);
+void esImportFunc(sqlite3_context*, int, sqlite3_value**);
 
 int esIdempotencyBatch(EsAppend*);
 int esIdempotencyReplay(EsAppend*, int *pbReplay);

@@ -64,6 +64,7 @@ static const EsFunction aFunction[] = {
   { "es_snapshot",        2, READER, 1, esSnapshotFunc },
   { "es_snapshot",        3, READER, 1, esSnapshotFunc },
   { "es_snapshot_delete", 2, WRITER, 0, esSnapshotDeleteFunc },
+  { "es_import",          6, WRITER, 1, esImportFunc },
 #ifdef ES_TESTING
   /* Test-only hooks (testing.c), in the testing builds alone. */
   { "es_test_rows_visited", 0, 0, 0, esTestRowsVisitedFunc },

@@ -155,6 +155,17 @@ static const Scenario aScenario[] = {
     "SELECT es_snapshot('s','T'); SELECT es_snapshot_delete('s','T');"
     "SELECT es_snapshot_save('s','T',2,'{}',2)", 0,
     "SELECT count(*) FROM es_snapshots", 0, 1, 0 },
+  { "es_import of a batch, autocommit",
+    "SELECT es_append('s','T',0,'[{\"event_type\":\"X\"}]')",
+    "SELECT es_import('s','T',1,2,'2030-01-01T00:00:00Z','[{\"event_type\":\"A\","
+    "\"event_id\":\"55555555-5555-4555-8555-555555555555\",\"data\":{\"k\":1}},"
+    "{\"event_type\":\"B\",\"event_id\":\"66666666-6666-4666-8666-666666666666\"}]')", 0,
+    "SELECT count(*) FROM es_events", 1, 3, 0 },
+  { "es_import to a new stream inside BEGIN ... COMMIT",
+    "SELECT es_init()",
+    "BEGIN; SELECT es_import('s','T',0,1,'2030-01-01T00:00:01Z',"
+    "'{\"event_type\":\"C\",\"event_id\":\"77777777-7777-4777-8777-777777777777\"}');", "COMMIT",
+    "SELECT count(*) FROM es_events", 0, 1, 0 },
   { "readers of checkpoints and snapshots, es_wait, es_member",
     "SELECT es_append('s','T',0," BATCH "); SELECT es_checkpoint_set('p', 2);"
     "SELECT es_snapshot_save('s','T',3,'{}')",
