@@ -159,7 +159,7 @@ python: eventstore.so
 
 # What the suite runs besides tclsh (tool/mutate.tcl builds the same).
 TEST_PROGRAMS = eventstore.so build/testing/eventstore.so build/static_link \
-                build/oom_test build/wait_test tool/consumer libeventstore.a \
+                build/oom_test build/wait_test tool/consumer tool/es-copy libeventstore.a \
                 dist/eventstore.c $(REPLAY)
 test-programs: $(TEST_PROGRAMS)
 
@@ -239,6 +239,15 @@ bench-pg-profile: deps
 bench-python: python
 	/usr/bin/python3 bindings/python/bench.py
 
+# es-copy: a store from a SQLite file to PostgreSQL and back (tool/es_copy/,
+# docs/scale-out.md), with the extension linked in.
+ES_COPY_SRC = tool/es_copy/main.c tool/es_copy/sqlite_side.c \
+              tool/es_copy/pg_side.c tool/es_copy/digest.c tool/es_copy/chunk.c
+es-copy: tool/es-copy
+tool/es-copy: $(ES_COPY_SRC) tool/es_copy/es_copy.h $(EXT_SRC) $(EXT_HDR)
+	$(CC) $(CFLAGS) $(WARN) $(VERSION_DEFS) -DNDEBUG -DSQLITE_CORE \
+	  -I/usr/include/postgresql -o $@ $(ES_COPY_SRC) $(EXT_SRC) -lsqlite3 -lpq $(LIBS)
+
 # Exactly-once consumers under SIGKILL (tool/consumer.c).
 tool/consumer: tool/consumer.c tool/tool_util.h
 	$(CC) -O2 $(WARN) -o $@ tool/consumer.c -lsqlite3
@@ -279,10 +288,10 @@ fuzz: deps-fuzz
 	done
 
 clean:
-	rm -rf eventstore.so libeventstore.a dist build tool/bench tool/torture tool/consumer \
+	rm -rf eventstore.so libeventstore.a dist build tool/bench tool/torture tool/consumer tool/es-copy \
 	  bindings/python/eventstore/lib
 
-.PHONY: all check-version FORCE python amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg bench-pg-profile bench-python torture fuzz mutate clean
+.PHONY: all check-version FORCE python amalgamation static install uninstall deps deps-fuzz pg-install pg-uninstall test-programs test demo asan valgrind bench bench-scale bench-floor bench-wait bench-pg bench-pg-profile bench-python es-copy torture fuzz mutate clean
 
 # Each guarantee broken on purpose, and the tests that catch it
 # (tool/mutate.tcl; the list is in test/README.md).

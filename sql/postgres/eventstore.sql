@@ -929,6 +929,208 @@ BEGIN
   RETURN (h % group_size)::integer;
 END $$;
 
+-- --------------------------------------------------------------- import
+
+-- Events stored at the positions and stored_at another store gave them:
+-- how tool/es-copy loads a store (docs/scale-out.md).  In bulk:
+--   SELECT es_import_begin();                   -- pg_temp.es_import_rows, empty
+--   COPY pg_temp.es_import_rows FROM STDIN;     -- event_all's columns, in order
+--   SELECT es_import_rows();                    -- checked, then stored
+-- or one stream's batch at a time, as on SQLite:
+--   SELECT es_import(aggregate_id, aggregate_type, stream_version,
+--                    global_position, stored_at, events);
+-- Everything is checked before anything is stored, under the append lock
+-- (THE DESIGN): the rows start right after the store's newest global
+-- position and have no gaps or repeats; each stream's positions follow
+-- its version; stored_at never decreases; no event id is stored already
+-- or repeated.  Out of step with the store is SQLSTATE ES409 (as a
+-- version conflict), a stored or repeated id 23505, anything else 22023.
+-- Owner-only, as every function that writes (privileges, below): grant
+-- them to the role that copies stores, not to applications.
+
+CREATE FUNCTION es_import_begin() RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+BEGIN
+  IF to_regclass('pg_temp.es_import_rows') IS NULL THEN
+    CREATE TEMP TABLE es_import_rows (
+      global_position bigint, stream_id text, stream_position bigint,
+      aggregate_id text, aggregate_type text, aggregate_version bigint,
+      event_id uuid, event_type text, event_version bigint, tenant_id text,
+      actor_id text, correlation_id uuid, causation_id uuid,
+      occurred_at timestamptz, stored_at timestamptz, data jsonb,
+      metadata jsonb);
+    EXECUTE format('GRANT SELECT, INSERT, DELETE ON pg_temp.es_import_rows TO %I',
+                   session_user);
+  END IF;
+  DELETE FROM pg_temp.es_import_rows;
+END $$;
+
+CREATE FUNCTION es_import_rows() RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+  v_head bigint;
+  v_last_stored timestamptz;
+  n bigint;
+  lo bigint;
+  hi bigint;
+  r record;
+BEGIN
+  IF to_regclass('pg_temp.es_import_rows') IS NULL THEN
+    PERFORM es__fail('es_import_rows: there is no pg_temp.es_import_rows'
+      ' (SELECT es_import_begin() makes it)');
+  END IF;
+  SELECT p.global_position, p.stored_at INTO v_head, v_last_stored
+    FROM es_position p WHERE p.id = 1 FOR UPDATE;
+  SELECT count(*), min(x.global_position), max(x.global_position)
+    INTO n, lo, hi FROM pg_temp.es_import_rows x;
+  IF n = 0 THEN
+    RETURN json_build_object('imported', 0, 'global_position', v_head);
+  END IF;
+  IF lo IS DISTINCT FROM v_head + 1 THEN
+    PERFORM es__fail(format('es_import: the store''s newest global position'
+      ' is %s, so the next event is at %s, not %s', v_head, v_head + 1,
+      coalesce(lo::text, 'NULL')), 'ES409');
+  END IF;
+  IF hi - lo + 1 <> n
+     OR (SELECT count(DISTINCT x.global_position) FROM pg_temp.es_import_rows x) <> n THEN
+    PERFORM es__fail(format('es_import: the rows'' global positions are not'
+      ' %s..%s, each once', lo, lo + n - 1));
+  END IF;
+  -- Every value a stored event must have, and of the right form.
+  SELECT x.global_position INTO r FROM pg_temp.es_import_rows x
+   WHERE x.aggregate_id IS NULL OR x.aggregate_type IS NULL
+      OR x.stream_position IS NULL OR x.event_id IS NULL
+      OR x.event_type IS NULL OR x.event_type = ''
+      OR x.event_version IS NULL OR x.event_version < 1
+      OR x.occurred_at IS NULL OR x.stored_at IS NULL
+      OR x.data IS NULL OR jsonb_typeof(x.data) <> 'object'
+      OR x.metadata IS NULL OR jsonb_typeof(x.metadata) <> 'object'
+   ORDER BY x.global_position LIMIT 1;
+  IF FOUND THEN
+    PERFORM es__fail(format('es_import: the row at global position %s lacks'
+      ' a value a stored event has (aggregate_id, aggregate_type,'
+      ' stream_position, event_id, event_type, event_version >= 1,'
+      ' occurred_at, stored_at, data and metadata objects)', r.global_position));
+  END IF;
+  FOR r IN SELECT DISTINCT x.aggregate_id, x.aggregate_type
+             FROM pg_temp.es_import_rows x LOOP
+    PERFORM es__check_stream('es_import', r.aggregate_id, r.aggregate_type);
+  END LOOP;
+  -- stored_at never decreases along global_position.
+  SELECT y.global_position, y.stored_at, y.prev INTO r FROM (
+    SELECT x.global_position, x.stored_at,
+           coalesce(lag(x.stored_at) OVER (ORDER BY x.global_position),
+                    v_last_stored) AS prev
+      FROM pg_temp.es_import_rows x) y
+   WHERE y.stored_at < y.prev ORDER BY y.global_position LIMIT 1;
+  IF FOUND THEN
+    PERFORM es__fail(format('es_import: stored_at %s at global position %s is'
+      ' before the event''s before it, %s (stored_at never decreases along'
+      ' global_position)', r.stored_at, r.global_position, r.prev));
+  END IF;
+  -- Event ids: none repeated, none stored.
+  SELECT x.event_id INTO r FROM pg_temp.es_import_rows x
+   GROUP BY x.event_id HAVING count(*) > 1 LIMIT 1;
+  IF FOUND THEN
+    PERFORM es__fail(format('es_import: event id %s appears twice in the'
+      ' rows (an import never skips an event)', r.event_id), '23505');
+  END IF;
+  SELECT x.event_id, e.global_position INTO r FROM pg_temp.es_import_rows x
+    JOIN es_events e ON e.event_id = x.event_id LIMIT 1;
+  IF FOUND THEN
+    PERFORM es__fail(format('es_import: event id %s is already stored, at'
+      ' global position %s', r.event_id, r.global_position), '23505');
+  END IF;
+  -- The streams, new ones first; then each stream's positions.
+  INSERT INTO es_streams (aggregate_id, aggregate_type, stream_id)
+    SELECT x.aggregate_id, x.aggregate_type,
+           x.aggregate_id || ':' || x.aggregate_type
+      FROM pg_temp.es_import_rows x
+     GROUP BY x.aggregate_id, x.aggregate_type
+     ORDER BY min(x.global_position)
+    ON CONFLICT DO NOTHING;
+  SELECT y.aggregate_id, y.aggregate_type, y.stream_position, y.expected
+    INTO r FROM (
+    SELECT x.aggregate_id, x.aggregate_type, x.stream_position,
+           coalesce((SELECT max(e.stream_position) FROM es_events e
+                      WHERE e.stream_key = s.stream_key), 0)
+             + row_number() OVER (PARTITION BY s.stream_key
+                                  ORDER BY x.global_position) AS expected
+      FROM pg_temp.es_import_rows x
+      JOIN es_streams s ON s.aggregate_id = x.aggregate_id
+                       AND s.aggregate_type = x.aggregate_type) y
+   WHERE y.stream_position <> y.expected LIMIT 1;
+  IF FOUND THEN
+    PERFORM es__fail(format('es_import: stream ''%s:%s'' is at version %s,'
+      ' not %s', r.aggregate_id, r.aggregate_type, r.expected - 1,
+      r.stream_position - 1), 'ES409');
+  END IF;
+  INSERT INTO es_events
+    SELECT x.global_position, s.stream_key, x.stream_position, x.event_id,
+           x.event_type, x.event_version, x.tenant_id, x.actor_id,
+           x.correlation_id, x.causation_id, x.occurred_at, x.stored_at,
+           x.data, x.metadata
+      FROM pg_temp.es_import_rows x
+      JOIN es_streams s ON s.aggregate_id = x.aggregate_id
+                       AND s.aggregate_type = x.aggregate_type
+     ORDER BY x.global_position;
+  PERFORM set_config('eventstore.internal', 'on', true);
+  UPDATE es_position SET global_position = hi,
+    stored_at = (SELECT x.stored_at FROM pg_temp.es_import_rows x
+                  WHERE x.global_position = hi)
+    WHERE id = 1;
+  PERFORM set_config('eventstore.internal', 'off', true);
+  DELETE FROM pg_temp.es_import_rows;
+  RETURN json_build_object('imported', n, 'global_position', hi);
+END $$;
+
+-- One stream's batch, as the SQLite extension's es_import takes it.
+CREATE FUNCTION es_import(aggregate_id text, aggregate_type text,
+                          stream_version bigint, global_position bigint,
+                          stored_at timestamptz, events json) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+  evs es__event[];
+  i int;
+BEGIN
+  PERFORM es__check_stream('es_import', aggregate_id, aggregate_type);
+  IF stream_version IS NULL OR stream_version < 0 THEN
+    PERFORM es__fail('es_import: stream_version must be an integer >= 0');
+  ELSIF global_position IS NULL OR global_position < 1 THEN
+    PERFORM es__fail('es_import: global_position must be an integer >= 1');
+  ELSIF stored_at IS NULL THEN
+    PERFORM es__fail('es_import: stored_at is NULL');
+  END IF;
+  IF json_typeof(events) = 'object' THEN
+    events := json_build_array(events);
+  END IF;
+  FOR i IN 0 .. coalesce(json_array_length(events), 0) - 1 LOOP
+    IF events -> i -> 'event_id' IS NULL
+       OR json_typeof(events -> i -> 'event_id') = 'null' THEN
+      PERFORM es__fail(format('es_import: event %s has no event_id (an import'
+        ' keeps every event''s own)', i + 1));
+    END IF;
+  END LOOP;
+  evs := es__parse_events(events);
+  PERFORM es_import_begin();
+  INSERT INTO pg_temp.es_import_rows
+    SELECT global_position + b.ordinality - 1,
+           aggregate_id || ':' || aggregate_type,
+           stream_version + b.ordinality, aggregate_id, aggregate_type,
+           stream_version + b.ordinality, b.event_id, b.event_type,
+           b.event_version, b.tenant_id, b.actor_id, b.correlation_id,
+           b.causation_id,
+           -- An event without occurred_at happened when it was stored.
+           CASE WHEN json_typeof(events -> (b.ordinality - 1)::int -> 'occurred_at')
+                     IS DISTINCT FROM 'string'
+                THEN stored_at ELSE b.occurred_at END,
+           stored_at, b.data, b.metadata
+      FROM unnest(evs) WITH ORDINALITY b;
+  RETURN format('{"success":true,"new_version":%s,"global_position":%s,'
+                '"conflict":false}', stream_version + array_length(evs, 1),
+                es_import_rows() ->> 'global_position')::json;
+END $$;
+
 -- ------------------------------------------------------------ snapshots
 
 -- The stream's key and version (0, 0 if it does not exist).
