@@ -219,7 +219,7 @@ static int sqVerify(EcSide *s, int *pbOk, char *zReport, int n){
   return 0;
 }
 
-static char *dup(const unsigned char *z){
+static char *dupText(const unsigned char *z){
   return z ? strdup((const char*)z) : 0;
 }
 
@@ -239,12 +239,12 @@ static int extras(EcSide *s, const char *zSql, int bSnapshot, EcExtra **pa, int 
     a = realloc(a, sizeof(EcExtra)*(n+1));
     if( a==0 ){ fputs("es-copy: out of memory\n", stderr); exit(5); }
     memset(&a[n], 0, sizeof(EcExtra));
-    a[n].zName = dup(sqlite3_column_text(p, 0));
+    a[n].zName = dupText(sqlite3_column_text(p, 0));
     if( bSnapshot ){
-      a[n].zType = dup(sqlite3_column_text(p, 1));
+      a[n].zType = dupText(sqlite3_column_text(p, 1));
       a[n].iSchema = sqlite3_column_int64(p, 2);
       a[n].iPosition = sqlite3_column_int64(p, 3);
-      a[n].zState = dup(sqlite3_column_text(p, 4));
+      a[n].zState = dupText(sqlite3_column_text(p, 4));
     }else{
       a[n].iPosition = sqlite3_column_int64(p, 1);
     }
