@@ -217,6 +217,18 @@ static void lineField(PgSide *q, const char *z, int bLast){
   linePut(q, bLast ? "\n" : "\t", 1);
 }
 
+/* aggregate_id:aggregate_type, the column the twin joins streams by. */
+static void lineStreamId(PgSide *q, const EcRow *r){
+  size_t nId = strlen(r->zAggId), nType = strlen(r->zAggType);
+  char *z = malloc(nId + nType + 2);
+  if( z==0 ){ fputs("es-copy: out of memory\n", stderr); exit(5); }
+  memcpy(z, r->zAggId, nId);
+  z[nId] = ':';
+  memcpy(z + nId + 1, r->zAggType, nType + 1);
+  lineField(q, z, 0);
+  free(z);
+}
+
 static void lineNumber(PgSide *q, i64 v){
   char z[24];
   snprintf(z, sizeof(z), "%lld", v);
@@ -225,6 +237,7 @@ static void lineNumber(PgSide *q, i64 v){
 
 static void lineRow(PgSide *q, const EcRow *r){
   lineNumber(q, r->iGlobal);
+  lineStreamId(q, r);
   lineField(q, r->zAggId, 0);
   lineField(q, r->zAggType, 0);
   lineNumber(q, r->iStream);
@@ -241,8 +254,8 @@ static void lineRow(PgSide *q, const EcRow *r){
   lineField(q, r->zMetadata, 1);
 }
 
-static const char zColumns[] = "(global_position, aggregate_id, aggregate_type,"
-    " stream_position, event_id, event_type, event_version, tenant_id,"
+static const char zColumns[] = "(global_position, stream_id, aggregate_id,"
+    " aggregate_type, stream_position, event_id, event_type, event_version, tenant_id,"
     " actor_id, correlation_id, causation_id, occurred_at, stored_at, data,"
     " metadata)";
 
@@ -299,6 +312,7 @@ static int pgLoad(EcSide *s, const EcChunk *c){
 int ecPgBaseline(EcSide *s, const EcChunk *c){
   if( exec(s, "BEGIN") ) return 1;
   if( exec(s, "CREATE TABLE IF NOT EXISTS es_copy_baseline (global_position bigint,"
+             " stream_id text,"
              " aggregate_id text, aggregate_type text, stream_position bigint,"
              " event_id uuid, event_type text, event_version bigint, tenant_id text,"
              " actor_id text, correlation_id uuid, causation_id uuid,"
@@ -399,7 +413,8 @@ int ecPgOpen(EcSide *s, const char *zConninfo, const char *zSchema, int bTarget)
   if( PQstatus(q->c)!=CONNECTION_OK ){
     return pgError(s, "cannot connect", 0);
   }
-  if( exec(s, "SET TimeZone = 'UTC'") || exec(s, "SET client_encoding = 'UTF8'") ){
+  if( exec(s, "SET TimeZone = 'UTC'") || exec(s, "SET client_encoding = 'UTF8'")
+   || exec(s, "SET client_min_messages = warning") ){
     return 1;
   }
   if( zSchema ){
