@@ -11,7 +11,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="sqlite3 libsqlite3-dev tcl libsqlite3-tcl uuid-dev python3
-          python3-venv python3-asyncpg postgresql-15 postgresql-server-dev-15 libpq-dev libpgtcl $*"
+          python3-venv python3-asyncpg procps
+          postgresql-15 postgresql-server-dev-15 libpq-dev libpgtcl $*"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -1040,12 +1040,8 @@ BEGIN
     PERFORM es__fail(format('es_import: event id %s appears twice in the'
       ' rows (an import never skips an event)', r.event_id), '23505');
   END IF;
-  SELECT x.event_id, e.global_position INTO r FROM pg_temp.es_import_rows x
-    JOIN es_events e ON e.event_id = x.event_id LIMIT 1;
-  IF FOUND THEN
-    PERFORM es__fail(format('es_import: event id %s is already stored, at'
-      ' global position %s', r.event_id, r.global_position), '23505');
-  END IF;
+  -- (An id stored already is found by the insert's unique index, below:
+  -- a join of the rows to es_events here read the whole table per chunk.)
   -- The streams, new ones first; then each stream's positions.  Rows and
   -- streams are joined by stream_id, one unique column: joined by the
   -- pair of ids the planner misjudged the join (the pair is correlated)
@@ -1081,14 +1077,26 @@ BEGIN
       ' not %s', r.aggregate_id, r.aggregate_type, r.expected - 1,
       r.stream_position - 1), 'ES409');
   END IF;
-  INSERT INTO es_events
-    SELECT x.global_position, s.stream_key, x.stream_position, x.event_id,
-           x.event_type, x.event_version, x.tenant_id, x.actor_id,
-           x.correlation_id, x.causation_id, x.occurred_at, x.stored_at,
-           x.data, x.metadata
+  BEGIN
+    INSERT INTO es_events
+      SELECT x.global_position, s.stream_key, x.stream_position, x.event_id,
+             x.event_type, x.event_version, x.tenant_id, x.actor_id,
+             x.correlation_id, x.causation_id, x.occurred_at, x.stored_at,
+             x.data, x.metadata
+        FROM pg_temp.es_import_rows x
+        JOIN es_streams s ON s.stream_id = x.stream_id
+       ORDER BY x.global_position;
+  EXCEPTION WHEN unique_violation THEN
+    -- The positions were checked: the id is stored.  Which one, and where
+    -- (one index probe per row, on this path only).
+    SELECT x.event_id, e.global_position INTO r
       FROM pg_temp.es_import_rows x
-      JOIN es_streams s ON s.stream_id = x.stream_id
-     ORDER BY x.global_position;
+      CROSS JOIN LATERAL (SELECT y.global_position FROM es_events y
+                           WHERE y.event_id = x.event_id LIMIT 1) e
+     ORDER BY x.global_position LIMIT 1;
+    PERFORM es__fail(format('es_import: event id %s is already stored, at'
+      ' global position %s', r.event_id, r.global_position), '23505');
+  END;
   PERFORM set_config('eventstore.internal', 'on', true);
   UPDATE es_position SET global_position = hi,
     stored_at = (SELECT x.stored_at FROM pg_temp.es_import_rows x
