@@ -47,6 +47,8 @@ static const char zUsage[] =
 "\n"
 "options:\n"
 "  --chunk N        events per target transaction (default 10000)\n"
+"  --to POSITION    copy only up to this global position (the target is then\n"
+"                   the source as of that event)\n"
 "  --pg-schema S    the schema the PostgreSQL twin is in, when it is not on\n"
 "                   the connection's search_path\n"
 "  --verify-all     digest every event on both sides, not only those copied\n"
@@ -69,6 +71,7 @@ static const char zUsage[] =
 typedef struct Options Options;
 struct Options {
   int nChunk;
+  i64 iTo;                  /* --to: the last position to copy; 0: all */
   const char *zSchema;
   int bVerifyAll, bNoVerify, bProgress, bQuiet, bBaseline;
   const char *zSource, *zTarget;
@@ -205,6 +208,11 @@ static void parseArgs(int argc, char **argv, Options *o){
         die(EXIT_USAGE, "--chunk must be a number of events from 1 to 1000000");
       }
       o->nChunk = (int)n;
+    }else if( strcmp(z, "--to")==0 && i+1<argc ){
+      char *zEnd;
+      long long n = strtoll(argv[++i], &zEnd, 10);
+      if( *zEnd || n<1 ) die(EXIT_USAGE, "--to must be a global position, 1 or more");
+      o->iTo = n;
     }else if( strcmp(z, "--pg-schema")==0 && i+1<argc ){
       o->zSchema = argv[++i];
     }else if( strcmp(z, "--verify-all")==0 ){
@@ -303,6 +311,8 @@ int main(int argc, char **argv){
     if( dst.pM->xHead(&dst, &hDst) ) sideFail(&dst, EXIT_OPEN);
     checkPrefix(&src, &dst, hSrc, hDst);
   }
+  if( o.iTo>0 && o.iTo<hSrc ) hSrc = o.iTo;
+  if( hDst>hSrc ) hSrc = hDst;          /* --to below what the target has */
 
   memset(&c, 0, sizeof(c));
   t0 = seconds();
