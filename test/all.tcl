@@ -14,7 +14,7 @@ if {[llength $argv] > 0} {
 # A file that does not finish in its time is killed and counted as
 # failed: a broken guarantee can make a test loop (a scan that never ends),
 # and CI must end.  Under valgrind everything runs some 30 times slower.
-set limit 300
+set limit 600
 set cmd [list [info nameofexecutable]]
 if {[info exists env(ES_VALGRIND)]} {
   set limit 1800

@@ -46,7 +46,7 @@ static const char zUsage[] =
 "source.  It refuses a target that holds events the source does not.\n"
 "\n"
 "options:\n"
-"  --chunk N        events per target transaction (default 10000)\n"
+"  --chunk N        events per target transaction (default 50000)\n"
 "  --to POSITION    copy only up to this global position (the target is then\n"
 "                   the source as of that event)\n"
 "  --pg-schema S    the schema the PostgreSQL twin is in, when it is not on\n"
@@ -195,7 +195,7 @@ static void digestRange(EcSide *s, i64 iAfter, i64 iLast, int nChunk, char *zHex
 static void parseArgs(int argc, char **argv, Options *o){
   int i, nPos = 0;
   memset(o, 0, sizeof(*o));
-  o->nChunk = 10000;
+  o->nChunk = 50000;
   for(i=1; i<argc; i++){
     const char *z = argv[i];
     if( strcmp(z, "--help")==0 || strcmp(z, "-h")==0 ){
