@@ -4,7 +4,7 @@ would run it, on each of the three stores.
 The tutorial is read at test time from the shared material (never copied
 into the project): EVENTSTORE_TUTORIAL names it, else the first
 shared/seed/tutorial-04-event-stores.md found beside this checkout or one
-of its parent directories.  Its code changes in one place only: the
+of its parent directories, else /work/shared's.  Its code changes in one place only: the
 `from eventsource import ...` line imports from eventstore (and, for the
 file and PostgreSQL runs, binds InMemoryEventStore to that store).
 """
@@ -41,8 +41,11 @@ def tutorial_path() -> str:
         if os.path.dirname(d) == d:
             break
         d = os.path.dirname(d)
-    raise RuntimeError(f"the tutorial {NAME} is not beside {TOP} nor above it: set "
-                       f"EVENTSTORE_TUTORIAL to its path")
+    # The workplace's shared material, for a checkout made elsewhere.
+    if os.path.isfile(os.path.join("/work", NAME)):
+        return os.path.join("/work", NAME)
+    raise RuntimeError(f"the tutorial {NAME} is not beside {TOP} nor above it, nor in "
+                       f"/work: set EVENTSTORE_TUTORIAL to its path")
 
 
 def read_tutorial() -> str:
