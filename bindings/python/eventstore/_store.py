@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from . import codec, query
-from .errors import EventStoreError, OptimisticLockError, conflict_from_message
+from .errors import EventStoreError, conflict_from_message
 from .events import DomainEvent, EventRegistry, default_registry
 from .interface import (AppendResult, EventStore, EventStream, ReadDirection,
                         ReadOptions, StoredEvent)
